@@ -1,0 +1,74 @@
+/*
+ * jsonl.h: streaming reader and writer for JSONL documents
+ * {"text": str, "id": str, "metadata": {...}}, plain or gzip.
+ *
+ * Memory is bounded by the longest line (and max_line).  Every error names
+ * the file, the line and the byte offset of the line's start in the
+ * (uncompressed) stream.  With skip_bad, bad records are counted and warned
+ * about and reading goes on with the next line; otherwise the first bad
+ * record is an error.
+ */
+#ifndef LLM_JSONL_H
+#define LLM_JSONL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "util.h"
+
+#define LLM_MAX_LINE_DEFAULT ((size_t)128 << 20)
+
+struct llm_jsonl_opts {
+	size_t max_line;       /* 0 = LLM_MAX_LINE_DEFAULT */
+	bool skip_bad;         /* count and skip bad records instead of failing */
+	bool allow_missing_id; /* else a missing id is synthesised as FILE:LINE */
+};
+
+/* One document.  All pointers are owned by the reader and valid until the
+ * next llm_jsonl_next() call. */
+struct llm_doc {
+	cJSON *json;      /* the whole object (may be modified by the caller) */
+	const char *text; /* NUL-terminated, valid UTF-8 */
+	size_t text_len;
+	const char *id;   /* string id ("id" as a string, or a number printed) */
+	uint64_t line;    /* 1-based line number */
+	uint64_t offset;  /* byte offset of the line in the uncompressed stream */
+};
+
+struct llm_jsonl_reader;
+
+struct llm_jsonl_reader *llm_jsonl_open(const char *path, const struct llm_jsonl_opts *opts);
+/* Returns 1 and fills doc, 0 at end of input, -1 on error (printed). */
+int llm_jsonl_next(struct llm_jsonl_reader *r, struct llm_doc *doc);
+/* Records skipped as bad (only with skip_bad). */
+uint64_t llm_jsonl_bad(const struct llm_jsonl_reader *r);
+/* Uncompressed bytes consumed so far (for progress bars). */
+uint64_t llm_jsonl_bytes(const struct llm_jsonl_reader *r);
+void llm_jsonl_close(struct llm_jsonl_reader *r);
+
+/* Parses and validates one line as a document into doc (doc->json is
+ * allocated; free with cJSON_Delete).  On failure returns -1 and writes a
+ * message without the file/line prefix into err. */
+int llm_doc_parse(const char *line, size_t len, struct llm_doc *doc, struct llm_buf *err);
+
+struct llm_jsonl_writer;
+
+/* Atomic writer; gzip when path ends in ".gz". */
+struct llm_jsonl_writer *llm_jsonl_writer_open(const char *path);
+/* Writes obj as one line (compact JSON, keys in the object's order). */
+int llm_jsonl_write(struct llm_jsonl_writer *w, const cJSON *obj);
+/* Writes an already serialised line (no trailing newline in line). */
+int llm_jsonl_write_line(struct llm_jsonl_writer *w, const char *line, size_t len);
+uint64_t llm_jsonl_written(const struct llm_jsonl_writer *w);
+int llm_jsonl_writer_commit(struct llm_jsonl_writer *w);
+void llm_jsonl_writer_abort(struct llm_jsonl_writer *w);
+
+/* Builds a fresh document object {"text","id","metadata":{}}. */
+cJSON *llm_doc_new(const char *text, size_t text_len, const char *id);
+/* Returns the "metadata" object of a document, creating it if absent. */
+cJSON *llm_doc_metadata(cJSON *doc);
+
+#endif
