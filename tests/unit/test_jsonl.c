@@ -165,7 +165,8 @@ static void test_writer_roundtrip(void **state)
 	(void)state;
 	char *p = llm_asprintf("%s/w.jsonl", dir);
 	struct llm_jsonl_writer *w = llm_jsonl_writer_open(p);
-	cJSON *doc = llm_doc_new("line\n\"quoted\" \xe4\xb8\xad", 21, "id-1");
+	const char *txt = "line\n\"quoted\" \xe4\xb8\xad";
+	cJSON *doc = llm_doc_new(txt, strlen(txt), "id-1");
 	cJSON_AddStringToObject(llm_doc_metadata(doc), "language", "en");
 	assert_int_equal(llm_jsonl_write(w, doc), 0);
 	cJSON_Delete(doc);
@@ -189,6 +190,18 @@ static void test_empty_file(void **state)
 	char *p = llm_asprintf("%s/empty.jsonl", dir);
 	tu_write(p, "", 0);
 	struct reading r = {.path = p};
+	char *err = tu_capture_stderr(do_read, &r);
+	assert_int_equal(r.result, -1);
+	assert_non_null(strstr(err, "empty file (0 bytes)"));
+	free(err);
+	r.skip_bad = true;
+	err = tu_capture_stderr(do_read, &r);
+	assert_int_equal(r.result, 0);
+	assert_int_equal(r.docs, 0);
+	free(err);
+	/* a gzip file holding no documents is a valid empty corpus */
+	tu_gzip_member(p, "wb", "", 0);
+	r.skip_bad = false;
 	do_read(&r);
 	assert_int_equal(r.result, 0);
 	assert_int_equal(r.docs, 0);
