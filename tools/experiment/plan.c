@@ -1,0 +1,630 @@
+/*
+ * plan.c: from a resolved spec to a plan (content keys per stage) and from
+ * plans to a Make fragment.
+ *
+ * A stage's key is xxh3 over the canonical JSON of (stage name, command,
+ * output name, binary version, resolved config, shard count, keys of its
+ * inputs); a source's key hashes every file it holds (path, size, bytes).
+ * The output of a stage lives in OUT/cache/NAME-KEY/ and is complete when
+ * OUT/cache/NAME-KEY/stage.json exists: tools/experiment-stage runs the
+ * binary into a temp directory and renames it into place only after the
+ * stage's own manifest is there.  Prerequisites are order-only, so file
+ * times never decide anything: a target exists (done) or not (to run).
+ */
+#include <dirent.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "config.h"
+#include "exp.h"
+#include "files.h"
+#include "git.h"
+#include "hash.h"
+#include "util.h"
+
+/* -------------------------------------------------------------- sources */
+
+struct src_walk {
+	const cJSON *include;
+	struct llm_hasher h;
+	int64_t files, bytes;
+	int err;
+};
+
+static bool src_included(const struct src_walk *w, const char *name)
+{
+	if (!w->include || cJSON_GetArraySize(w->include) == 0)
+		return true;
+	const cJSON *g;
+	cJSON_ArrayForEach(g, w->include)
+	{
+		if (cJSON_IsString(g) && fnmatch(g->valuestring, name, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void src_hash_file(struct src_walk *w, const char *path, const char *rel)
+{
+	uint64_t h, size;
+	if (llm_hash_file(path, &h, &size) != 0) {
+		w->err = -1;
+		return;
+	}
+	llm_hasher_update(&w->h, rel, strlen(rel) + 1);
+	llm_hasher_update(&w->h, &size, sizeof(size));
+	llm_hasher_update(&w->h, &h, sizeof(h));
+	w->files++;
+	w->bytes += (int64_t)size;
+}
+
+static void src_walk_dir(struct src_walk *w, const char *dir, const char *rel)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		w->err = llm_error_errno("'%s': cannot read the directory", dir);
+		return;
+	}
+	struct llm_strv names = {0};
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			llm_strv_push(&names, e->d_name);
+	closedir(d);
+	qsort(names.v, (size_t)names.n, sizeof(char *), cmp_strp);
+	for (int i = 0; i < names.n && !w->err; i++) {
+		char *p = llm_path_join(dir, names.v[i]);
+		char *r = *rel ? llm_asprintf("%s/%s", rel, names.v[i]) : llm_strdup(names.v[i]);
+		struct stat st;
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			src_walk_dir(w, p, r);
+		else if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && src_included(w, names.v[i]))
+			src_hash_file(w, p, r);
+		free(p);
+		free(r);
+	}
+	llm_strv_free(&names);
+}
+
+/* Hashes one source into {"name","path","key","files","bytes"}. */
+static cJSON *source_plan(const struct exp_env *env, const char *src, const cJSON *s)
+{
+	const char *path = cJSON_IsString(s) ? s->valuestring
+					     : cJSON_GetObjectItemCaseSensitive(s, "path")->valuestring;
+	const cJSON *pkg = cJSON_IsObject(s) ? cJSON_GetObjectItemCaseSensitive(s, "package") : NULL;
+	char *abs = path[0] == '/' ? llm_strdup(path) : llm_path_join(env->root, path);
+	if (!llm_exists(abs)) {
+		if (cJSON_IsString(pkg))
+			llm_error("'%s': source '%s': '%s' does not exist (hint: it comes from the Debian "
+				  "package '%s': run tools/setup or apt-get install %s)",
+				  src, s->string, abs, pkg->valuestring, pkg->valuestring);
+		else
+			llm_error("'%s': source '%s': '%s' does not exist", src, s->string, abs);
+		free(abs);
+		return NULL;
+	}
+	struct src_walk w = {0};
+	w.include = cJSON_IsObject(s) ? cJSON_GetObjectItemCaseSensitive(s, "include") : NULL;
+	llm_hasher_init(&w.h, 0);
+	if (llm_is_dir(abs))
+		src_walk_dir(&w, abs, "");
+	else
+		src_hash_file(&w, abs, llm_basename(abs));
+	uint64_t h = llm_hasher_final(&w.h);
+	if (w.err) {
+		free(abs);
+		return NULL;
+	}
+	if (w.files == 0) {
+		llm_error("'%s': source '%s': '%s' holds no files%s", src, s->string, abs,
+			  w.include ? " matching 'include'" : "");
+		free(abs);
+		return NULL;
+	}
+	char hex[17];
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", s->string);
+	cJSON_AddStringToObject(o, "path", abs);
+	cJSON_AddStringToObject(o, "key", llm_hash_hex(h, hex));
+	cJSON_AddNumberToObject(o, "files", (double)w.files);
+	cJSON_AddNumberToObject(o, "bytes", (double)w.bytes);
+	free(abs);
+	return o;
+}
+
+/* ------------------------------------------------------------- binaries */
+
+/* Finds a binary in the tools dir, then in PATH; caller frees. */
+static char *find_binary(const struct exp_env *env, const char *name)
+{
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0 ? llm_strdup(name) : NULL;
+	char *p = llm_path_join(env->tools, name);
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	const char *path = getenv("PATH");
+	if (!path)
+		return NULL;
+	char *copy = llm_strdup(path), *save = NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		p = llm_path_join(*dir ? dir : ".", name);
+		if (access(p, X_OK) == 0) {
+			free(copy);
+			return p;
+		}
+		free(p);
+	}
+	free(copy);
+	return NULL;
+}
+
+/* "llmake-filter 0.1.0 (git 0123abcd, dirty)" -> "0.1.0": the release
+ * version only, so that committing unrelated code never invalidates data. */
+static char *binary_version(const char *bin)
+{
+	struct llm_buf cmd = LLM_BUF_INIT;
+	exp_shell_quote(&cmd, bin);
+	llm_buf_puts(&cmd, " --version 2>/dev/null");
+	FILE *fp = popen(cmd.data, "r");
+	llm_buf_free(&cmd);
+	if (!fp)
+		return NULL;
+	char line[512] = "";
+	if (!fgets(line, sizeof(line), fp))
+		line[0] = '\0';
+	int st = pclose(fp);
+	if (st != 0 || !line[0])
+		return NULL;
+	/* the first token that starts with a digit */
+	char *save = NULL;
+	for (char *tok = strtok_r(line, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save))
+		if (tok[0] >= '0' && tok[0] <= '9')
+			return llm_strdup(tok);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- plans */
+
+/* "docs.jsonl.gz" + shard 3 -> "docs-00003.jsonl.gz"; "model" -> "model-00003". */
+static char *part_name(const char *output, int i)
+{
+	const char *dot = strchr(output, '.');
+	size_t stem = dot ? (size_t)(dot - output) : strlen(output);
+	return llm_asprintf("%.*s-%05d%s", (int)stem, output, i, dot ? dot : "");
+}
+
+static cJSON *find_by_name(const cJSON *arr, const char *name)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, arr)
+	{
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "name");
+		if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+			return (cJSON *)e;
+	}
+	return NULL;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, const char *name,
+		      const char *spec_path, const cJSON *spec, bool allow_missing)
+{
+	cJSON *plan = cJSON_CreateObject();
+	cJSON_AddStringToObject(plan, "plan_version", "1");
+	cJSON_AddStringToObject(plan, "experiment", name);
+	cJSON_AddStringToObject(plan, "spec", spec_path);
+	cJSON_AddStringToObject(plan, "root", env->root);
+	cJSON_AddStringToObject(plan, "out", env->out);
+	cJSON_AddItemToObject(plan, "resolved", cJSON_Duplicate(spec, true));
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(spec, "run");
+	const cJSON *shards = run ? cJSON_GetObjectItemCaseSensitive(run, "shards") : NULL;
+	const cJSON *threads = run ? cJSON_GetObjectItemCaseSensitive(run, "threads") : NULL;
+	if (run && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "allow_missing_stages")))
+		allow_missing = true;
+
+	cJSON *sources = cJSON_AddArrayToObject(plan, "sources");
+	const cJSON *sspec = cJSON_GetObjectItemCaseSensitive(spec, "sources");
+	for (const cJSON *s = sspec ? sspec->child : NULL; s; s = s->next) {
+		cJSON *sp = source_plan(env, spec_path, s);
+		if (!sp)
+			goto fail;
+		cJSON_AddItemToArray(sources, sp);
+	}
+
+	cJSON *stages = cJSON_AddArrayToObject(plan, "stages");
+	cJSON *skipped = cJSON_AddArrayToObject(plan, "skipped");
+	for (int i = 0; i < t->n; i++) {
+		const struct exp_stage_def *d = &t->v[i];
+		const cJSON *section = cJSON_GetObjectItemCaseSensitive(spec, d->section);
+		if (!section)
+			continue;
+		/* inputs first: an upstream that was skipped skips this stage too */
+		const char *skip_why = NULL;
+		char *skip_buf = NULL;
+		for (int j = 0; j < d->ninputs; j++) {
+			const char *from = d->inputs[j].from;
+			if (strcmp(from, "sources") == 0) {
+				if (cJSON_GetArraySize(sources) == 0) {
+					llm_error("'%s': stage '%s' reads the sources, but the spec has no "
+						  "'sources' (hint: \"sources\": {\"NAME\": {\"path\": ...}})",
+						  spec_path, d->name);
+					goto fail;
+				}
+				continue;
+			}
+			if (find_by_name(stages, from))
+				continue;
+			if (find_by_name(skipped, from)) {
+				skip_buf = llm_asprintf("its input stage '%s' is skipped", from);
+				skip_why = skip_buf;
+				break;
+			}
+			const struct exp_stage_def *up = exp_table_find(t, from);
+			llm_error("'%s': stage '%s' needs the output of stage '%s', but the spec has no "
+				  "'%s' section (hint: add \"%s\": {} to use its defaults)",
+				  spec_path, d->name, from, up->section, up->section);
+			goto fail;
+		}
+		char *bin = skip_why ? NULL : find_binary(env, d->cmd[0]);
+		char *version = bin ? binary_version(bin) : NULL;
+		if (!skip_why && !bin) {
+			skip_buf = llm_asprintf("its binary '%s' is not built (hint: make all)", d->cmd[0]);
+			skip_why = skip_buf;
+		} else if (!skip_why && !version) {
+			skip_buf = llm_asprintf("'%s --version' failed", bin);
+			skip_why = skip_buf;
+		}
+		if (skip_why) {
+			if (!allow_missing) {
+				llm_error("'%s': stage '%s' cannot run: %s", spec_path, d->name, skip_why);
+				free(skip_buf);
+				free(bin);
+				free(version);
+				goto fail;
+			}
+			cJSON *sk = cJSON_CreateObject();
+			cJSON_AddStringToObject(sk, "name", d->name);
+			cJSON_AddStringToObject(sk, "why", skip_why);
+			cJSON_AddItemToArray(skipped, sk);
+			free(skip_buf);
+			free(bin);
+			free(version);
+			continue;
+		}
+		cJSON *config = cJSON_Duplicate(section, true);
+		for (int w = 0; w < d->nwith; w++) {
+			const cJSON *ws = cJSON_GetObjectItemCaseSensitive(spec, d->with[w]);
+			if (ws) {
+				cJSON_DeleteItemFromObjectCaseSensitive(config, d->with[w]);
+				cJSON_AddItemToObject(config, d->with[w], cJSON_Duplicate(ws, true));
+			}
+		}
+		const cJSON *sh = shards ? cJSON_GetObjectItemCaseSensitive(shards, d->name) : NULL;
+		int nshards = cJSON_IsNumber(sh) ? sh->valueint : 1;
+
+		cJSON *st = cJSON_CreateObject();
+		cJSON_AddStringToObject(st, "name", d->name);
+		cJSON *comp = cJSON_CreateObject();
+		cJSON_AddStringToObject(comp, "stage", d->name);
+		cJSON *cmd = cJSON_AddArrayToObject(comp, "command");
+		for (int j = 0; j < d->ncmd; j++)
+			cJSON_AddItemToArray(cmd, cJSON_CreateString(d->cmd[j]));
+		cJSON_AddStringToObject(comp, "output", d->output);
+		cJSON_AddStringToObject(comp, "version", version);
+		cJSON_AddItemToObject(comp, "config", config);
+		cJSON_AddNumberToObject(comp, "shards", nshards);
+		cJSON *ckeys = cJSON_AddObjectToObject(comp, "inputs");
+		cJSON *inputs = cJSON_CreateArray();
+		for (int j = 0; j < d->ninputs; j++) {
+			const char *from = d->inputs[j].from;
+			cJSON *in = cJSON_CreateObject();
+			cJSON_AddStringToObject(in, "from", from);
+			if (d->inputs[j].flag)
+				cJSON_AddStringToObject(in, "flag", d->inputs[j].flag);
+			cJSON *paths = cJSON_AddArrayToObject(in, "paths");
+			if (strcmp(from, "sources") == 0) {
+				const cJSON *s;
+				cJSON_ArrayForEach(s, sources)
+				{
+					char *k = llm_asprintf("sources.%s", jstr(s, "name"));
+					cJSON_AddStringToObject(ckeys, k, jstr(s, "key"));
+					free(k);
+					cJSON_AddItemToArray(paths, cJSON_CreateString(jstr(s, "path")));
+				}
+			} else {
+				const cJSON *up = find_by_name(stages, from);
+				cJSON_AddStringToObject(ckeys, from, jstr(up, "key"));
+				const cJSON *outs = cJSON_GetObjectItemCaseSensitive(up, "outputs");
+				const cJSON *o;
+				cJSON_ArrayForEach(o, outs)
+				cJSON_AddItemToArray(paths, cJSON_Duplicate(o, true));
+			}
+			cJSON_AddItemToArray(inputs, in);
+		}
+		char key[17];
+		exp_json_key(comp, key);
+		cJSON_AddStringToObject(st, "key", key);
+		char *dir = llm_asprintf("%s/cache/%s-%s", env->out, d->name, key);
+		cJSON_AddStringToObject(st, "dir", dir);
+		char *cfile = llm_asprintf("%s/conf/%s-%s.json", env->out, d->name, key);
+		cJSON_AddStringToObject(st, "config_file", cfile);
+		cJSON_AddStringToObject(st, "binary", bin);
+		cJSON_AddStringToObject(st, "log", "");
+		char *log = llm_asprintf("%s/logs/%s-%s.log", env->out, d->name, key);
+		cJSON_ReplaceItemInObjectCaseSensitive(st, "log", cJSON_CreateString(log));
+		cJSON_AddNumberToObject(st, "shards", nshards);
+		cJSON_AddBoolToObject(st, "dir_output", d->dir_output);
+		cJSON *outs = cJSON_AddArrayToObject(st, "outputs");
+		cJSON *onames = cJSON_AddArrayToObject(st, "output_names");
+		for (int k = 0; k < nshards; k++) {
+			char *pn = nshards > 1 ? part_name(d->output, k) : llm_strdup(d->output);
+			char *full = llm_asprintf("%s/%s", dir, pn);
+			cJSON_AddItemToArray(outs, cJSON_CreateString(full));
+			cJSON_AddItemToArray(onames, cJSON_CreateString(pn));
+			free(full);
+			free(pn);
+		}
+		/* the argv; the runner appends [--shard I/N] -o OUTPUT */
+		cJSON *argv = cJSON_AddArrayToObject(st, "argv");
+		cJSON_AddItemToArray(argv, cJSON_CreateString(bin));
+		for (int j = 1; j < d->ncmd; j++)
+			cJSON_AddItemToArray(argv, cJSON_CreateString(d->cmd[j]));
+		cJSON_AddItemToArray(argv, cJSON_CreateString("--config"));
+		cJSON_AddItemToArray(argv, cJSON_CreateString(cfile));
+		if (cJSON_IsNumber(threads)) {
+			char tb[32];
+			snprintf(tb, sizeof(tb), "%d", threads->valueint);
+			cJSON_AddItemToArray(argv, cJSON_CreateString("--threads"));
+			cJSON_AddItemToArray(argv, cJSON_CreateString(tb));
+		}
+		const cJSON *in;
+		cJSON_ArrayForEach(in, inputs)
+		{
+			const char *flag = jstr(in, "flag");
+			const cJSON *p;
+			cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(in, "paths"))
+			{
+				if (flag)
+					cJSON_AddItemToArray(argv, cJSON_CreateString(flag));
+				cJSON_AddItemToArray(argv, cJSON_Duplicate(p, true));
+			}
+		}
+		cJSON_AddItemToObject(st, "inputs", inputs);
+		if (d->metrics)
+			cJSON_AddItemToObject(st, "metrics", cJSON_Duplicate(d->metrics, true));
+		cJSON_AddItemToObject(st, "components", comp);
+		cJSON_AddItemToArray(stages, st);
+		free(dir);
+		free(cfile);
+		free(log);
+		free(bin);
+		free(version);
+	}
+	if (cJSON_GetArraySize(stages) == 0) {
+		llm_error("'%s': the experiment has no stage to run (hint: add stage sections such as "
+			  "\"extract\": {})",
+			  spec_path);
+		goto fail;
+	}
+
+	/* the code that ran it, and the run key over the stage keys */
+	struct llm_git_state gs;
+	cJSON *code = cJSON_AddObjectToObject(plan, "code");
+	if (llm_git_state(env->root, &gs) == 0) {
+		cJSON_AddStringToObject(code, "sha", gs.sha);
+		cJSON_AddBoolToObject(code, "dirty", gs.dirty);
+		cJSON_AddStringToObject(code, "diff_hash", gs.diff_hash);
+		llm_git_state_free(&gs);
+	} else {
+		cJSON_AddNullToObject(code, "sha");
+	}
+	cJSON *rk = cJSON_CreateObject();
+	cJSON_AddStringToObject(rk, "experiment", name);
+	cJSON *sk = cJSON_AddObjectToObject(rk, "stages");
+	const cJSON *st;
+	cJSON_ArrayForEach(st, stages)
+	cJSON_AddStringToObject(sk, jstr(st, "name"), jstr(st, "key"));
+	char runkey[17];
+	exp_json_key(rk, runkey);
+	cJSON_Delete(rk);
+	cJSON_AddStringToObject(plan, "run_key", runkey);
+	char *rec = llm_asprintf("%s/runs/%s/%s.json", env->out, name, runkey);
+	cJSON_AddStringToObject(plan, "run_record", rec);
+	free(rec);
+	char *pf = llm_asprintf("%s/plans/%s.json", env->out, name);
+	cJSON_AddStringToObject(plan, "plan_file", pf);
+	free(pf);
+	return plan;
+fail:
+	cJSON_Delete(plan);
+	return NULL;
+}
+
+int exp_plan_write(const struct exp_env *env, const cJSON *plan)
+{
+	(void)env;
+	const cJSON *st;
+	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(plan, "stages"))
+	{
+		const cJSON *comp = cJSON_GetObjectItemCaseSensitive(st, "components");
+		const char *cfile = jstr(st, "config_file");
+		if (!llm_exists(cfile) &&
+		    exp_json_write(cfile, cJSON_GetObjectItemCaseSensitive(comp, "config")) < 0)
+			return -1;
+		/* the stage entry beside its config: what the runner records */
+		char *sfile = llm_asprintf("%.*s.stage.json", (int)(strlen(cfile) - 5), cfile);
+		int rc = exp_json_write(sfile, st);
+		free(sfile);
+		if (rc < 0)
+			return -1;
+	}
+	return exp_json_write(jstr(plan, "plan_file"), plan) < 0 ? -1 : 0;
+}
+
+cJSON *exp_plan_read(const struct exp_env *env, const char *name)
+{
+	char *p = strchr(name, '/') ? llm_strdup(name) : llm_asprintf("%s/plans/%s.json", env->out, name);
+	if (!llm_exists(p)) {
+		llm_error("'%s': no plan for experiment '%s' (hint: run `make experiment EXP=%s` or "
+			  "`llmake-experiment plan %s` first)",
+			  p, name, name, name);
+		free(p);
+		return NULL;
+	}
+	cJSON *plan = exp_json_read(p);
+	free(p);
+	return plan;
+}
+
+char *exp_stage_marker(const cJSON *stage)
+{
+	return llm_asprintf("%s/stage.json", jstr(stage, "dir"));
+}
+
+bool exp_stage_done(const cJSON *stage)
+{
+	char *m = exp_stage_marker(stage);
+	bool done = llm_exists(m);
+	free(m);
+	return done;
+}
+
+/* ------------------------------------------------------------- fragment */
+
+static void mk_word(struct llm_buf *b, const char *s)
+{
+	/* Make needs '$' doubled; the shell needs quoting */
+	struct llm_buf q = LLM_BUF_INIT;
+	exp_shell_quote(&q, s);
+	for (const char *p = q.data; *p; p++) {
+		if (*p == '$')
+			llm_buf_putc(b, '$');
+		llm_buf_putc(b, *p);
+	}
+	llm_buf_free(&q);
+}
+
+static void emit_stage(struct llm_buf *mk, const cJSON *plan, const cJSON *st, const cJSON *stages)
+{
+	char *marker = exp_stage_marker(st);
+	const char *name = jstr(st, "name");
+	const char *key = jstr(st, "key");
+	const char *cfile = jstr(st, "config_file");
+	char *sfile = llm_asprintf("%.*s.stage.json", (int)(strlen(cfile) - 5), cfile);
+	int nshards = cJSON_GetObjectItemCaseSensitive(st, "shards")->valueint;
+	llm_buf_appendf(mk, "\n# stage %s, key %s (experiment %s)\n", name, key, jstr(plan, "experiment"));
+	if (exp_stage_done(st)) {
+		/* done: no prerequisites, so missing upstream outputs are not rebuilt */
+		llm_buf_appendf(mk, "%s:\n", marker);
+		goto out;
+	}
+	struct llm_buf deps = LLM_BUF_INIT;
+	const cJSON *in;
+	cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(st, "inputs"))
+	{
+		const char *from = jstr(in, "from");
+		if (strcmp(from, "sources") == 0)
+			continue;
+		char *um = exp_stage_marker(find_by_name(stages, from));
+		llm_buf_appendf(&deps, " %s", um);
+		free(um);
+	}
+	struct llm_buf argv = LLM_BUF_INIT;
+	const cJSON *a;
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(st, "argv"))
+	{
+		llm_buf_putc(&argv, ' ');
+		mk_word(&argv, a->valuestring);
+	}
+	const char *onames = NULL;
+	if (nshards == 1) {
+		onames = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "output_names"), 0)->valuestring;
+		llm_buf_appendf(mk, "%s: |%s\n", marker, deps.data ? deps.data : "");
+		llm_buf_appendf(mk, "\t@$(LLMAKE_STAGE_RUN) run %s %s --%s\n", sfile, onames, argv.data);
+	} else {
+		struct llm_buf parts = LLM_BUF_INIT;
+		for (int i = 0; i < nshards; i++) {
+			const char *pn = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "output_names"), i)->valuestring;
+			char *pm = llm_asprintf("%s/parts/%s-%s/part-%05d.json", jstr(plan, "out"), name, key, i);
+			llm_buf_appendf(&parts, " %s", pm);
+			llm_buf_appendf(mk, "%s: |%s\n", pm, deps.data ? deps.data : "");
+			llm_buf_appendf(mk, "\t@$(LLMAKE_STAGE_RUN) part %s %s %d/%d --%s\n", sfile, pn, i,
+					nshards, argv.data);
+			free(pm);
+		}
+		llm_buf_appendf(mk, "%s: |%s\n", marker, parts.data);
+		llm_buf_appendf(mk, "\t@$(LLMAKE_STAGE_RUN) commit %s %d\n", sfile, nshards);
+		llm_buf_free(&parts);
+	}
+	llm_buf_free(&deps);
+	llm_buf_free(&argv);
+out:
+	free(marker);
+	free(sfile);
+}
+
+int exp_fragment_write(const struct exp_env *env, cJSON *const *plans, int n, const char *goal,
+		       const char *path)
+{
+	struct llm_buf mk = LLM_BUF_INIT;
+	llm_buf_appendf(&mk, "# %s: generated by llmake-experiment; do not edit (it is rewritten on "
+			     "every run).\n",
+			llm_basename(path));
+	llm_buf_puts(&mk, "# Prerequisites are order-only: a stage is done when its key-named marker\n"
+			  "# exists, whatever the file times say.\n");
+	llm_buf_appendf(&mk, "LLMAKE_OUT := %s\nLLMAKE_ROOT := %s\nLLMAKE_HOME := %s\nLLMAKE_BIN ?= %s\n"
+			     "include $(LLMAKE_HOME)/mk/experiment-rules.mk\n",
+			env->out, env->root, env->home, env->tools);
+	cJSON *seen = cJSON_CreateObject();
+	struct llm_buf goals = LLM_BUF_INIT;
+	for (int p = 0; p < n; p++) {
+		const cJSON *stages = cJSON_GetObjectItemCaseSensitive(plans[p], "stages");
+		const cJSON *st;
+		cJSON_ArrayForEach(st, stages)
+		{
+			char *m = exp_stage_marker(st);
+			if (!cJSON_GetObjectItemCaseSensitive(seen, m)) {
+				cJSON_AddTrueToObject(seen, m);
+				emit_stage(&mk, plans[p], st, stages);
+			}
+			free(m);
+		}
+		const char *exp = jstr(plans[p], "experiment");
+		const char *rec = jstr(plans[p], "run_record");
+		llm_buf_appendf(&mk, "\n# experiment %s: the run record once every stage is done\n", exp);
+		llm_buf_appendf(&mk, "%s: |", rec);
+		cJSON_ArrayForEach(st, stages)
+		{
+			char *m = exp_stage_marker(st);
+			llm_buf_appendf(&mk, " %s", m);
+			free(m);
+		}
+		llm_buf_appendf(&mk, "\n\t@$(LLMAKE_TRACK_RUN) %s -o $@\n", jstr(plans[p], "plan_file"));
+		llm_buf_appendf(&mk, ".PHONY: llmake-exp-%s\nllmake-exp-%s: | %s\n", exp, exp, rec);
+		llm_buf_appendf(&mk, "\t@$(LLMAKE_EXPERIMENT) --out %s record %s\n", env->out, exp);
+		llm_buf_appendf(&goals, " llmake-exp-%s", exp);
+	}
+	llm_buf_appendf(&mk, "\n.PHONY: %s\n%s:%s\n", goal, goal, goals.data);
+	llm_buf_appendf(&mk, ".DEFAULT_GOAL := %s\n", goal);
+	cJSON_Delete(seen);
+	int rc = exp_text_write_if_changed(path, mk.data) < 0 ? -1 : 0;
+	llm_buf_free(&mk);
+	llm_buf_free(&goals);
+	return rc;
+}
