@@ -278,6 +278,17 @@ int llm_track_commit(const char *repo_path, cJSON *record)
 
 /* ------------------------------------------------------------------ read */
 
+static int cmp_recorded(const void *pa, const void *pb)
+{
+	const cJSON *a = *(cJSON *const *)pa, *b = *(cJSON *const *)pb;
+	const char *ta = jstr(a, "recorded"), *tb = jstr(b, "recorded");
+	int c = strcmp(ta ? ta : "", tb ? tb : "");
+	if (c)
+		return c;
+	const char *ia = jstr(a, "run_id"), *ib = jstr(b, "run_id");
+	return strcmp(ia ? ia : "", ib ? ib : "");
+}
+
 cJSON *llm_track_list(const char *repo_path)
 {
 	cJSON *out = cJSON_CreateArray();
@@ -297,17 +308,16 @@ cJSON *llm_track_list(const char *repo_path)
 		free(p);
 	}
 	llm_strv_free(&ids);
-	/* oldest first: by recording time, then id */
+	/* oldest first: by recording time, then id (stable over detached items;
+	 * cJSON's insert-at-index is not used because it loses items at 0) */
 	int n = cJSON_GetArraySize(out);
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0; j--) {
-			cJSON *a = cJSON_GetArrayItem(out, j - 1), *b = cJSON_GetArrayItem(out, j);
-			const char *ta = jstr(a, "recorded"), *tb = jstr(b, "recorded");
-			if (ta && tb && strcmp(ta, tb) > 0) {
-				cJSON *d = cJSON_DetachItemFromArray(out, j);
-				cJSON_InsertItemInArray(out, j - 1, d);
-			}
-		}
+	cJSON **v = llm_calloc((size_t)n + 1, sizeof(cJSON *));
+	for (int i = 0; i < n; i++)
+		v[i] = cJSON_DetachItemFromArray(out, 0);
+	qsort(v, (size_t)n, sizeof(cJSON *), cmp_recorded);
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(out, v[i]);
+	free(v);
 	return out;
 }
 

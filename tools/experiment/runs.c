@@ -44,6 +44,22 @@ static double metric(const cJSON *r, const char *k)
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+static const char *sort_key;
+static bool sort_desc;
+
+/* by the metric, runs without it last; ties keep the recording order */
+static int cmp_metric(const void *pa, const void *pb)
+{
+	const cJSON *ra = *(cJSON *const *)pa, *rb = *(cJSON *const *)pb;
+	double a = metric(ra, sort_key), b = metric(rb, sort_key);
+	if (isnan(a) || isnan(b))
+		return isnan(a) - isnan(b);
+	if (a != b)
+		return (a < b) != sort_desc ? -1 : 1;
+	const char *ta = jstr(ra, "recorded"), *tb = jstr(rb, "recorded");
+	return strcmp(ta ? ta : "", tb ? tb : "");
+}
+
 static bool headline(const char *k)
 {
 	return (strstr(k, "loss") || strstr(k, "bpb") || strstr(k, "acc") || strncmp(k, "eval.", 5) == 0) &&
@@ -65,17 +81,15 @@ static int cmd_list(const char *repo, const char *exp, const char *sort, bool de
 	cJSON_Delete(all);
 	int n = cJSON_GetArraySize(runs);
 	if (sort) {
-		/* insertion sort, runs without the metric last */
-		for (int i = 1; i < n; i++)
-			for (int j = i; j > 0; j--) {
-				double a = metric(cJSON_GetArrayItem(runs, j - 1), sort);
-				double b = metric(cJSON_GetArrayItem(runs, j), sort);
-				bool swap = isnan(a) ? !isnan(b) : (!isnan(b) && (desc ? b > a : b < a));
-				if (!swap)
-					break;
-				cJSON *d = cJSON_DetachItemFromArray(runs, j);
-				cJSON_InsertItemInArray(runs, j - 1, d);
-			}
+		cJSON **v = llm_calloc((size_t)n + 1, sizeof(cJSON *));
+		for (int i = 0; i < n; i++)
+			v[i] = cJSON_DetachItemFromArray(runs, 0);
+		sort_key = sort;
+		sort_desc = desc;
+		qsort(v, (size_t)n, sizeof(cJSON *), cmp_metric);
+		for (int i = 0; i < n; i++)
+			cJSON_AddItemToArray(runs, v[i]);
+		free(v);
 	}
 	if (json) {
 		char *s = cJSON_Print(runs);
