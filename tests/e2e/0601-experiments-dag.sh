@@ -153,6 +153,17 @@ cat >experiments/nosrc.json <<'JSON'
 JSON
 fails 1 "missing source is an error" X plan nosrc
 err | grep -q "source 'web': '/nonexistent/dir' does not exist (hint: .*debian-handbook"; check "missing source names the package"
+cat >experiments/typo3.json <<'JSON'
+{"extends": "tiny", "train": {"lr2": 0.5}}
+JSON
+fails 1 "unknown key inside a stage section is an error at plan time" X plan typo3
+err | grep -q "section 'train' is not a valid config for llmake-fake-train" && err | grep -q "unknown key 'lr2' (did you mean 'lr'?)"; check "the stage's own hint is shown"
+# defaults are part of the key: writing a default explicitly changes nothing
+cat >experiments/explicit.json <<'JSON'
+{"extends": "tiny", "eval": {"tasks": ["arc_easy"]}}
+JSON
+X plan explicit >/dev/null && X plan tiny >/dev/null
+[ "$(key_of eval out/plans/explicit.json)" = "$(key_of eval out/plans/tiny.json)" ]; check "an explicit default gives the same key (resolved config)"
 fails 2 "unknown command is a usage error" X plna tiny
 fails 1 "missing spec" X plan nosuchexp
 done_testing

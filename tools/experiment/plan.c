@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -194,6 +195,88 @@ static char *binary_version(const char *bin)
 	return NULL;
 }
 
+/* Asks the stage for its resolved config: `BIN [SUB] --print-config
+ * --config FILE` prints the config with defaults filled in (canonical
+ * JSON) after checking every key, so unknown keys in a section fail at plan
+ * time with the stage's own "did you mean" hint, and the key covers the
+ * defaults too.  Returns the resolved config; NULL with *failed when the
+ * stage rejected the section (message printed); NULL without *failed when
+ * the binary has no --print-config (usage error, exit 2): the section is
+ * then used as written. */
+static cJSON *stage_resolve_config(const struct exp_env *env, const char *bin, const struct exp_stage_def *d,
+				   const cJSON *config, const char *spec_path, bool *failed)
+{
+	*failed = false;
+	char *dir = llm_asprintf("%s/tmp", env->out);
+	llm_mkdir_p(dir);
+	char *cpath = llm_asprintf("%s/config.XXXXXX", dir), *epath = llm_asprintf("%s/err.XXXXXX", dir);
+	int cfd = mkstemp(cpath), efd = mkstemp(epath);
+	cJSON *res = NULL;
+	if (cfd < 0 || efd < 0) {
+		llm_error_errno("'%s': cannot make a temp file", dir);
+		*failed = true;
+		goto out;
+	}
+	char *text = cJSON_PrintUnformatted(config);
+	int wrc = llm_write_all(cfd, text, strlen(text));
+	free(text);
+	close(cfd);
+	close(efd);
+	cfd = efd = -1;
+	if (wrc != 0) {
+		llm_error_errno("'%s': cannot write", cpath);
+		*failed = true;
+		goto out;
+	}
+	struct llm_buf cmd = LLM_BUF_INIT;
+	exp_shell_quote(&cmd, bin);
+	for (int j = 1; j < d->ncmd; j++) {
+		llm_buf_putc(&cmd, ' ');
+		exp_shell_quote(&cmd, d->cmd[j]);
+	}
+	llm_buf_puts(&cmd, " --print-config --config ");
+	exp_shell_quote(&cmd, cpath);
+	llm_buf_puts(&cmd, " 2>");
+	exp_shell_quote(&cmd, epath);
+	FILE *fp = popen(cmd.data, "r");
+	llm_buf_free(&cmd);
+	struct llm_buf outb = LLM_BUF_INIT;
+	char chunk[4096];
+	size_t k;
+	while (fp && (k = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		llm_buf_append(&outb, chunk, k);
+	int st = fp ? pclose(fp) : -1;
+	int code = st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	if (code == 0 && outb.data && (res = cJSON_Parse(outb.data)) && cJSON_IsObject(res)) {
+		/* resolved */
+	} else if (code == 1) {
+		char *msg = NULL;
+		size_t mlen = 0;
+		llm_read_file(epath, &msg, &mlen);
+		llm_error("'%s': section '%s' is not a valid config for %s:\n%s", spec_path, d->section,
+			  d->cmd[0], msg && *msg ? msg : "(no message)");
+		free(msg);
+		*failed = true;
+		cJSON_Delete(res);
+		res = NULL;
+	} else {
+		cJSON_Delete(res);
+		res = NULL;
+	}
+	llm_buf_free(&outb);
+out:
+	if (cfd >= 0)
+		close(cfd);
+	if (efd >= 0)
+		close(efd);
+	unlink(cpath);
+	unlink(epath);
+	free(cpath);
+	free(epath);
+	free(dir);
+	return res;
+}
+
 /* ---------------------------------------------------------------- plans */
 
 /* "docs.jsonl.gz" + shard 3 -> "docs-00003.jsonl.gz"; "model" -> "model-00003". */
@@ -314,6 +397,18 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 				cJSON_DeleteItemFromObjectCaseSensitive(config, d->with[w]);
 				cJSON_AddItemToObject(config, d->with[w], cJSON_Duplicate(ws, true));
 			}
+		}
+		bool failed;
+		cJSON *resolved = stage_resolve_config(env, bin, d, config, spec_path, &failed);
+		if (failed) {
+			cJSON_Delete(config);
+			free(bin);
+			free(version);
+			goto fail;
+		}
+		if (resolved) {
+			cJSON_Delete(config);
+			config = resolved;
 		}
 		const cJSON *sh = shards ? cJSON_GetObjectItemCaseSensitive(shards, d->name) : NULL;
 		int nshards = cJSON_IsNumber(sh) ? sh->valueint : 1;
