@@ -31,7 +31,7 @@ ok "sweep lr again" env -u MAKEFLAGS make -s -j2 -f "$frag"
 # the user-facing targets: make sweep / make report from the llmake checkout
 if [ -x "$ROOT/bin/llmake-experiment" ]; then
 	: >"$FAKE_LOG"
-	ok "make sweep SWEEP=arch -j2 (top Makefile)" env -u MAKEFLAGS LLMAKE_ROOT="$T/p" LLMAKE_OUT="$T/p/out" make -s -C "$ROOT" sweep SWEEP=arch -j2
+	ok "make sweep SWEEP=arch -j2 (top Makefile)" env -u MAKEFLAGS LLMAKE_PROJECT="$T/p" LLMAKE_OUT="$T/p/out" make -s -C "$ROOT" sweep SWEEP=arch -j2
 	[ "$(ran train)" = 2 ] && [ "$(ran extract)" = 0 ]; check "arch sweep reused the data stages of the lr sweep"
 	[ -s out/reports/arch.html ]; check "make sweep wrote the report"
 else

@@ -43,7 +43,7 @@ static const char usage[] =
 	"  report SWEEP   write OUT/reports/SWEEP.html (loss curves, eval table, config diffs)\n"
 	"\n"
 	"options:\n"
-	"  --root DIR       project root holding experiments/ (default: . or $LLMAKE_ROOT)\n"
+	"  --root DIR       project root holding experiments/ (default: . or $LLMAKE_PROJECT)\n"
 	"  --out DIR        outputs: cache, plans, logs, runs (default: ROOT/out or $LLMAKE_OUT)\n"
 	"  --stages FILE    stage table (default: ROOT/experiments/stages.json or $LLMAKE_STAGES)\n"
 	"  --set KEY=VALUE  override a spec key (dotted, e.g. train.lr=0.001); repeatable\n"

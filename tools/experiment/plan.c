@@ -683,7 +683,7 @@ int exp_fragment_write(const struct exp_env *env, cJSON *const *plans, int n, co
 			llm_basename(path));
 	llm_buf_puts(&mk, "# Prerequisites are order-only: a stage is done when its key-named marker\n"
 			  "# exists, whatever the file times say.\n");
-	llm_buf_appendf(&mk, "LLMAKE_OUT := %s\nLLMAKE_ROOT := %s\nLLMAKE_HOME := %s\nLLMAKE_BIN ?= %s\n"
+	llm_buf_appendf(&mk, "LLMAKE_OUT := %s\nLLMAKE_PROJECT := %s\nLLMAKE_HOME := %s\nLLMAKE_BIN ?= %s\n"
 			     "include $(LLMAKE_HOME)/mk/experiment-rules.mk\n",
 			env->out, env->root, env->home, env->tools);
 	cJSON *seen = cJSON_CreateObject();

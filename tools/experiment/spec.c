@@ -32,7 +32,7 @@ void exp_env_init(struct exp_env *env, const char *root, const char *out, const 
 {
 	const char *e;
 	if (!root)
-		root = (e = getenv("LLMAKE_ROOT")) && *e ? e : ".";
+		root = (e = getenv("LLMAKE_PROJECT")) && *e ? e : ".";
 	env->root = abs_path(root);
 	size_t n = strlen(env->root);
 	while (n > 1 && env->root[n - 1] == '/')
