@@ -129,6 +129,25 @@ read -r s1 e1 < <(awk '$1=="train"{print $3, $4}' "$FAKE_LOG" | sed -n 1p)
 read -r s2 e2 < <(awk '$1=="train"{print $3, $4}' "$FAKE_LOG" | sed -n 2p)
 awk -v a="$s1" -v b="$e1" -v c="$s2" -v d="$e2" 'BEGIN{exit !(c < b && a < d)}'; check "the two trains overlapped (parallel)"
 
+# assets: a config names a file as ${sources.NAME}; its content is keyed,
+# it is not a data input of the stages that read the sources
+mkdir -p assets && echo "badword" >assets/block.txt
+cat >experiments/asset.json <<'JSON'
+{"extends": "tiny", "sources": {"block": {"path": "assets/block.txt"}},
+ "filter": {"blocklist": "${sources.block}"}}
+JSON
+ok "build with an asset" build asset
+fk=$(key_of filter out/plans/asset.json)
+grep -q "\"blocklist\":[[:space:]]*\"$T/p/assets/block.txt\"" "out/conf/$fk.json"; check "the stage's config file has the asset's path"
+grep -q '"blocklist":[[:space:]]*"${sources.block}"' out/plans/asset.json; check "the key is over the placeholder, not the machine's path"
+! grep -q "block.txt" "out/logs/$(key_of extract out/plans/asset.json).log" && ! grep -q 'block.txt' <(grep -o '"argv": \[[^]]*' out/conf/$(key_of extract out/plans/asset.json).stage.json); check "the asset is not a data input of extract"
+echo "otherword" >assets/block.txt
+X status asset >st.txt
+grep -q "filter .*stale .*source 'block' content changed" st.txt && grep -q "extract .*up to date" st.txt; check "changing the asset re-runs filter, not extract"
+# select + set: eval gets train's metrics file through a glob expanded at run time
+ek=$(key_of eval out/plans/asset.json)
+grep -q "\"metrics_file\": \"$T/p/out/cache/train-[0-9a-f]*/model/metrics.jsonl\"" "out/cache/$ek/eval.json.manifest.json"; check "a selected upstream file reached the stage through --set"
+
 # bad specs
 cat >experiments/cyc1.json <<'JSON'
 {"extends": "cyc2"}

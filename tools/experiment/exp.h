@@ -37,7 +37,9 @@ void exp_env_free(struct exp_env *env);
 /* ---- stage table ---- */
 struct exp_input {
 	char *from; /* upstream stage name, or "sources" */
-	char *flag; /* NULL = positional, else e.g. "--tokenizer" */
+	char *flag;   /* NULL = positional, else e.g. "--tokenizer" */
+	char *select; /* glob inside the upstream output ("train_*.bin"), expanded at run time */
+	char *set;    /* pass as --set KEY=PATH instead (a config key without a flag) */
 };
 struct exp_stage_def {
 	char *name;
@@ -118,6 +120,9 @@ char *exp_json_key(const cJSON *v, char *out);
 cJSON *exp_json_flatten(const cJSON *v);
 /* Prints "a" is unknown with a "did you mean" hint over the candidates. */
 int exp_unknown_key(const char *src, const char *where, const char *key, const char *const *names);
+/* Appends one plan argv item (a string, or {"glob": PATH} expanded by the
+ * shell at run time), shell-quoted; make doubles '$' for a Makefile. */
+void exp_argv_word(struct llm_buf *b, const cJSON *a, bool make);
 /* Shell-quotes s into buf. */
 void exp_shell_quote(struct llm_buf *b, const char *s);
 

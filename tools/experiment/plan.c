@@ -277,16 +277,6 @@ out:
 	return res;
 }
 
-/* ---------------------------------------------------------------- plans */
-
-/* "docs.jsonl.gz" + shard 3 -> "docs-00003.jsonl.gz"; "model" -> "model-00003". */
-static char *part_name(const char *output, int i)
-{
-	const char *dot = strchr(output, '.');
-	size_t stem = dot ? (size_t)(dot - output) : strlen(output);
-	return llm_asprintf("%.*s-%05d%s", (int)stem, output, i, dot ? dot : "");
-}
-
 static cJSON *find_by_name(const cJSON *arr, const char *name)
 {
 	const cJSON *e;
@@ -303,6 +293,85 @@ static const char *jstr(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Configs name files that are not data inputs (a fastText model, a block
+ * list) as "${sources.NAME}": the source's absolute path is put in and its
+ * content key becomes one of the stage's input keys.  Such sources are
+ * assets: they are not passed to the stages that read "sources". */
+static int subst_sources(cJSON *v, const cJSON *sources, cJSON *ckeys, const char *src, const char *stage)
+{
+	if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+		for (cJSON *c = v->child; c; c = c->next)
+			if (subst_sources(c, sources, ckeys, src, stage) != 0)
+				return -1;
+		return 0;
+	}
+	if (!cJSON_IsString(v) || !strstr(v->valuestring, "${sources."))
+		return 0;
+	struct llm_buf b = LLM_BUF_INIT;
+	const char *p = v->valuestring;
+	const char *ref;
+	while ((ref = strstr(p, "${sources."))) {
+		llm_buf_append(&b, p, (size_t)(ref - p));
+		const char *name = ref + 10, *end = strchr(name, '}');
+		if (!end) {
+			llm_buf_free(&b);
+			return llm_error("'%s': stage '%s': unterminated '${sources.' in \"%s\"", src, stage,
+					 v->valuestring);
+		}
+		char *n = llm_strndup(name, (size_t)(end - name));
+		const cJSON *s = find_by_name(sources, n);
+		if (!s) {
+			int rc = llm_error("'%s': stage '%s' refers to '${sources.%s}', but there is no source '%s'",
+					   src, stage, n, n);
+			free(n);
+			llm_buf_free(&b);
+			return rc;
+		}
+		llm_buf_puts(&b, jstr(s, "path"));
+		char *k = llm_asprintf("sources.%s", n);
+		if (!cJSON_GetObjectItemCaseSensitive(ckeys, k))
+			cJSON_AddStringToObject(ckeys, k, jstr(s, "key"));
+		free(k);
+		free(n);
+		p = end + 1;
+	}
+	llm_buf_puts(&b, p);
+	cJSON_SetValuestring(v, b.data);
+	llm_buf_free(&b);
+	return 0;
+}
+
+static void mark_assets(const cJSON *v, cJSON *sources)
+{
+	if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+		for (const cJSON *c = v->child; c; c = c->next)
+			mark_assets(c, sources);
+		return;
+	}
+	if (!cJSON_IsString(v))
+		return;
+	for (const char *p = v->valuestring; (p = strstr(p, "${sources.")); p++) {
+		const char *name = p + 10, *end = strchr(name, '}');
+		if (!end)
+			return;
+		char *n = llm_strndup(name, (size_t)(end - name));
+		cJSON *s = find_by_name(sources, n);
+		if (s && !cJSON_GetObjectItemCaseSensitive(s, "asset"))
+			cJSON_AddTrueToObject(s, "asset");
+		free(n);
+	}
+}
+
+/* ---------------------------------------------------------------- plans */
+
+/* "docs.jsonl.gz" + shard 3 -> "docs-00003.jsonl.gz"; "model" -> "model-00003". */
+static char *part_name(const char *output, int i)
+{
+	const char *dot = strchr(output, '.');
+	size_t stem = dot ? (size_t)(dot - output) : strlen(output);
+	return llm_asprintf("%.*s-%05d%s", (int)stem, output, i, dot ? dot : "");
 }
 
 cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, const char *name,
@@ -329,6 +398,10 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 			goto fail;
 		cJSON_AddItemToArray(sources, sp);
 	}
+
+	for (const cJSON *c = spec->child; c; c = c->next)
+		if (strcmp(c->string, "sources") != 0)
+			mark_assets(c, sources);
 
 	cJSON *stages = cJSON_AddArrayToObject(plan, "stages");
 	cJSON *skipped = cJSON_AddArrayToObject(plan, "skipped");
@@ -425,6 +498,18 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 		cJSON_AddItemToObject(comp, "config", config);
 		cJSON_AddNumberToObject(comp, "shards", nshards);
 		cJSON *ckeys = cJSON_AddObjectToObject(comp, "inputs");
+		/* the key keeps "${sources.X}" (paths differ between machines); the
+		 * config file the stage reads gets the path */
+		cJSON *runcfg = cJSON_Duplicate(config, true);
+		if (subst_sources(runcfg, sources, ckeys, spec_path, d->name) != 0) {
+			cJSON_Delete(runcfg);
+			cJSON_Delete(comp);
+			cJSON_Delete(st);
+			free(bin);
+			free(version);
+			goto fail;
+		}
+		cJSON_AddItemToObject(st, "run_config", runcfg);
 		cJSON *inputs = cJSON_CreateArray();
 		for (int j = 0; j < d->ninputs; j++) {
 			const char *from = d->inputs[j].from;
@@ -432,11 +517,15 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 			cJSON_AddStringToObject(in, "from", from);
 			if (d->inputs[j].flag)
 				cJSON_AddStringToObject(in, "flag", d->inputs[j].flag);
+			if (d->inputs[j].set)
+				cJSON_AddStringToObject(in, "set", d->inputs[j].set);
 			cJSON *paths = cJSON_AddArrayToObject(in, "paths");
 			if (strcmp(from, "sources") == 0) {
 				const cJSON *s;
 				cJSON_ArrayForEach(s, sources)
 				{
+					if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "asset")))
+						continue;
 					char *k = llm_asprintf("sources.%s", jstr(s, "name"));
 					cJSON_AddStringToObject(ckeys, k, jstr(s, "key"));
 					free(k);
@@ -448,7 +537,18 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 				const cJSON *outs = cJSON_GetObjectItemCaseSensitive(up, "outputs");
 				const cJSON *o;
 				cJSON_ArrayForEach(o, outs)
-				cJSON_AddItemToArray(paths, cJSON_Duplicate(o, true));
+				{
+					if (d->inputs[j].select) {
+						/* a glob the shell expands when the stage runs */
+						cJSON *g = cJSON_CreateObject();
+						char *gp = llm_asprintf("%s/%s", o->valuestring, d->inputs[j].select);
+						cJSON_AddStringToObject(g, "glob", gp);
+						free(gp);
+						cJSON_AddItemToArray(paths, g);
+					} else {
+						cJSON_AddItemToArray(paths, cJSON_Duplicate(o, true));
+					}
+				}
 			}
 			cJSON_AddItemToArray(inputs, in);
 		}
@@ -491,13 +591,29 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 		const cJSON *in;
 		cJSON_ArrayForEach(in, inputs)
 		{
-			const char *flag = jstr(in, "flag");
+			const char *flag = jstr(in, "flag"), *set = jstr(in, "set");
 			const cJSON *p;
 			cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(in, "paths"))
 			{
 				if (flag)
 					cJSON_AddItemToArray(argv, cJSON_CreateString(flag));
-				cJSON_AddItemToArray(argv, cJSON_Duplicate(p, true));
+				if (set) {
+					cJSON_AddItemToArray(argv, cJSON_CreateString("--set"));
+					cJSON *kv = cJSON_Duplicate(p, true);
+					if (cJSON_IsString(kv)) {
+						char *kvs = llm_asprintf("%s=%s", set, kv->valuestring);
+						cJSON_Delete(kv);
+						kv = cJSON_CreateString(kvs);
+						free(kvs);
+					} else {
+						char *kvs = llm_asprintf("%s=", set);
+						cJSON_AddStringToObject(kv, "prefix", kvs);
+						free(kvs);
+					}
+					cJSON_AddItemToArray(argv, kv);
+				} else {
+					cJSON_AddItemToArray(argv, cJSON_Duplicate(p, true));
+				}
 			}
 		}
 		cJSON_AddItemToObject(st, "inputs", inputs);
@@ -559,8 +675,8 @@ int exp_plan_write(const struct exp_env *env, const cJSON *plan)
 	{
 		const cJSON *comp = cJSON_GetObjectItemCaseSensitive(st, "components");
 		const char *cfile = jstr(st, "config_file");
-		if (!llm_exists(cfile) &&
-		    exp_json_write(cfile, cJSON_GetObjectItemCaseSensitive(comp, "config")) < 0)
+		const cJSON *runcfg = cJSON_GetObjectItemCaseSensitive(st, "run_config");
+		if (exp_json_write(cfile, runcfg ? runcfg : cJSON_GetObjectItemCaseSensitive(comp, "config")) < 0)
 			return -1;
 		/* the stage entry beside its config: what the runner records */
 		char *sfile = llm_asprintf("%.*s.stage.json", (int)(strlen(cfile) - 5), cfile);
@@ -602,17 +718,37 @@ bool exp_stage_done(const cJSON *stage)
 
 /* ------------------------------------------------------------- fragment */
 
-static void mk_word(struct llm_buf *b, const char *s)
+
+/* One argv item: a string, or {"glob": "DIR/pattern"} whose last part the
+ * shell expands when the stage runs. */
+void exp_argv_word(struct llm_buf *b, const cJSON *a, bool make)
 {
-	/* Make needs '$' doubled; the shell needs quoting */
-	struct llm_buf q = LLM_BUF_INIT;
-	exp_shell_quote(&q, s);
-	for (const char *p = q.data; *p; p++) {
-		if (*p == '$')
+	struct llm_buf w = LLM_BUF_INIT;
+	if (cJSON_IsString(a)) {
+		exp_shell_quote(&w, a->valuestring);
+	} else {
+		const char *g = jstr(a, "glob"), *prefix = jstr(a, "prefix");
+		const char *slash = strrchr(g, '/');
+		char *head = llm_strndup(g, (size_t)(slash - g));
+		if (prefix) {
+			/* KEY=GLOB: the glob alone must be a word for the shell to expand it */
+			exp_shell_quote(&w, prefix);
+			llm_buf_puts(&w, "\"$(printf %s ");
+			exp_shell_quote(&w, head);
+			llm_buf_puts(&w, slash);
+			llm_buf_puts(&w, ")\"");
+		} else {
+			exp_shell_quote(&w, head);
+			llm_buf_puts(&w, slash);
+		}
+		free(head);
+	}
+	for (const char *p = w.data; *p; p++) {
+		if (make && *p == '$')
 			llm_buf_putc(b, '$');
 		llm_buf_putc(b, *p);
 	}
-	llm_buf_free(&q);
+	llm_buf_free(&w);
 }
 
 static void emit_stage(struct llm_buf *mk, const cJSON *plan, const cJSON *st, const cJSON *stages)
@@ -645,7 +781,7 @@ static void emit_stage(struct llm_buf *mk, const cJSON *plan, const cJSON *st, c
 	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(st, "argv"))
 	{
 		llm_buf_putc(&argv, ' ');
-		mk_word(&argv, a->valuestring);
+		exp_argv_word(&argv, a, true);
 	}
 	const char *onames = NULL;
 	if (nshards == 1) {

@@ -112,7 +112,7 @@ static void argv_words(struct llm_buf *s, const cJSON *st)
 	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(st, "argv"))
 	{
 		llm_buf_putc(s, ' ');
-		exp_shell_quote(s, a->valuestring);
+		exp_argv_word(s, a, false);
 	}
 }
 

@@ -300,14 +300,36 @@ int exp_table_load(struct exp_table *t, const char *path)
 			if (cJSON_IsString(in)) {
 				x->from = llm_strdup(in->valuestring);
 			} else {
+				static const char *const input_keys[] = {"from", "flag", "select", "set", NULL};
+				for (const cJSON *c = in->child; c; c = c->next)
+					if (!in_list(input_keys, c->string)) {
+						rc = exp_unknown_key(path, "an input entry", c->string, input_keys);
+						goto out;
+					}
 				const cJSON *f = cJSON_GetObjectItemCaseSensitive(in, "from");
 				const cJSON *fl = cJSON_GetObjectItemCaseSensitive(in, "flag");
+				const cJSON *se = cJSON_GetObjectItemCaseSensitive(in, "select");
+				const cJSON *sk = cJSON_GetObjectItemCaseSensitive(in, "set");
 				if (!cJSON_IsString(f)) {
 					rc = llm_error("'%s': stage '%s': an input needs 'from'", path, d->name);
 					goto out;
 				}
 				x->from = llm_strdup(f->valuestring);
 				x->flag = cJSON_IsString(fl) ? llm_strdup(fl->valuestring) : NULL;
+				x->select = cJSON_IsString(se) ? llm_strdup(se->valuestring) : NULL;
+				x->set = cJSON_IsString(sk) ? llm_strdup(sk->valuestring) : NULL;
+				if (x->select && (strchr(x->select, '/') ||
+						  strspn(x->select, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-*?") !=
+							  strlen(x->select))) {
+					rc = llm_error("'%s': stage '%s': select '%s' must be a file-name glob "
+						       "(letters, digits, '_', '.', '-', '*', '?')",
+						       path, d->name, x->select);
+					goto out;
+				}
+				if (x->set && x->flag) {
+					rc = llm_error("'%s': stage '%s': an input has either 'flag' or 'set'", path, d->name);
+					goto out;
+				}
 			}
 			if (strcmp(x->from, "sources") != 0 && !exp_table_find(t, x->from)) {
 				rc = llm_error("'%s': stage '%s' takes input from '%s', which is not declared "
@@ -337,6 +359,8 @@ void exp_table_free(struct exp_table *t)
 		for (int j = 0; j < d->ninputs; j++) {
 			free(d->inputs[j].from);
 			free(d->inputs[j].flag);
+			free(d->inputs[j].select);
+			free(d->inputs[j].set);
 		}
 		free(d->inputs);
 		free(d->output);
