@@ -264,9 +264,11 @@ static void explain(struct llm_buf *why, const cJSON *now, const cJSON *old)
 		llm_buf_appendf(why, "; shards %d -> %d", so->valueint, sn->valueint);
 	if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(cn, "command"),
 			   cJSON_GetObjectItemCaseSensitive(co, "command"), true) ||
+	    !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(cn, "wiring"),
+			   cJSON_GetObjectItemCaseSensitive(co, "wiring"), true) ||
 	    !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(cn, "output"),
 			   cJSON_GetObjectItemCaseSensitive(co, "output"), true))
-		llm_buf_appendf(why, "; its stage table entry changed (command or output)");
+		llm_buf_appendf(why, "; its stage table entry changed (command, inputs or output)");
 }
 
 static int cmd_status(const struct exp_env *env, const struct exp_table *t, const struct opts *o,

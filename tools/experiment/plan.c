@@ -497,6 +497,19 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 		cJSON_AddStringToObject(comp, "version", version);
 		cJSON_AddItemToObject(comp, "config", config);
 		cJSON_AddNumberToObject(comp, "shards", nshards);
+		/* how the inputs are wired (flags, selections) changes what the stage reads */
+		cJSON *wiring = cJSON_AddArrayToObject(comp, "wiring");
+		for (int j = 0; j < d->ninputs; j++) {
+			cJSON *w = cJSON_CreateObject();
+			cJSON_AddStringToObject(w, "from", d->inputs[j].from);
+			if (d->inputs[j].flag)
+				cJSON_AddStringToObject(w, "flag", d->inputs[j].flag);
+			if (d->inputs[j].select)
+				cJSON_AddStringToObject(w, "select", d->inputs[j].select);
+			if (d->inputs[j].set)
+				cJSON_AddStringToObject(w, "set", d->inputs[j].set);
+			cJSON_AddItemToArray(wiring, w);
+		}
 		cJSON *ckeys = cJSON_AddObjectToObject(comp, "inputs");
 		/* the key keeps "${sources.X}" (paths differ between machines); the
 		 * config file the stage reads gets the path */
