@@ -72,6 +72,18 @@ cJSON *llm_track_read_curves(const char *path)
 
 static void final_leaves(const cJSON *v, const char *prefix, cJSON *metrics)
 {
+	const cJSON *val = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "value") : NULL;
+	if (cJSON_IsNumber(val)) {
+		/* {"value", "stderr", "n"}: one metric with its standard error */
+		final_leaves(val, prefix, metrics);
+		const cJSON *se = cJSON_GetObjectItemCaseSensitive(v, "stderr");
+		if (cJSON_IsNumber(se)) {
+			char *k = llm_asprintf("%s_stderr", prefix);
+			final_leaves(se, k, metrics);
+			free(k);
+		}
+		return;
+	}
 	if (cJSON_IsNumber(v)) {
 		cJSON_DeleteItemFromObjectCaseSensitive(metrics, prefix);
 		cJSON_AddNumberToObject(metrics, prefix, v->valuedouble);
@@ -86,12 +98,17 @@ static void final_leaves(const cJSON *v, const char *prefix, cJSON *metrics)
 	}
 }
 
-int llm_track_read_final(const char *path, const char *prefix, cJSON *metrics)
+int llm_track_read_final(const char *path, const char *key, const char *prefix, cJSON *metrics)
 {
 	cJSON *v = llm_json_read_file(path);
 	if (!v)
 		return -1;
-	final_leaves(v, prefix, metrics);
+	const cJSON *sub = key ? cJSON_GetObjectItemCaseSensitive(v, key) : v;
+	if (!sub) {
+		cJSON_Delete(v);
+		return llm_error("'%s': no '%s' object with the final metrics", path, key);
+	}
+	final_leaves(sub, prefix, metrics);
 	cJSON_Delete(v);
 	return 0;
 }
@@ -187,7 +204,7 @@ cJSON *llm_track_record(const cJSON *plan)
 		cJSON_AddItemToObject(so, "counts", counts);
 		wall += sw;
 		const cJSON *ms = cJSON_GetObjectItemCaseSensitive(st, "metrics");
-		const char *cf = jstr(ms, "curves"), *ff = jstr(ms, "final");
+		const char *cf = jstr(ms, "curves"), *ff = jstr(ms, "final"), *fk = jstr(ms, "final_key");
 		if (cf) {
 			char *p = llm_asprintf("%s/%s", dir, cf);
 			cJSON *c = llm_exists(p) ? llm_track_read_curves(p) : NULL;
@@ -207,7 +224,7 @@ cJSON *llm_track_record(const cJSON *plan)
 		if (ff) {
 			char *p = llm_asprintf("%s/%s", dir, ff);
 			if (llm_exists(p))
-				llm_track_read_final(p, name, metrics);
+				llm_track_read_final(p, fk, name, metrics);
 			free(p);
 		}
 	}

@@ -21,8 +21,10 @@
  * axis, else the line number) into {"series": [[x, y], ...]} for every
  * numeric field.  NULL (printed) when unreadable. */
 cJSON *llm_track_read_curves(const char *path);
-/* Flattens the numeric leaves of a JSON file into {"prefix.a.b": v}. */
-int llm_track_read_final(const char *path, const char *prefix, cJSON *metrics);
+/* Flattens the numeric leaves of a JSON file (of its object key, when key
+ * is not NULL) into {"prefix.a.b": v}; an object {"value", "stderr", ...}
+ * becomes "prefix.a" and "prefix.a_stderr". */
+int llm_track_read_final(const char *path, const char *key, const char *prefix, cJSON *metrics);
 /* Builds the record of a finished run from its plan.  NULL (printed) when
  * a stage is not done. */
 cJSON *llm_track_record(const cJSON *plan);

@@ -105,6 +105,14 @@ fk=$(key_of filter out/plans/broken.json)
 [ ! -e "out/cache/$fk" ] && [ -s "out/logs/$fk.log" ]; check "failed stage not marked done; its log kept"
 X status broken | grep -q "train .*stale"; check "downstream of the failure is not done"
 
+# a manifest without the output is not a finished stage
+cat >experiments/hollow.json <<'JSON'
+{"extends": "tiny", "filter": {"no_output": true}}
+JSON
+frag=$(X plan hollow)
+env -u MAKEFLAGS make -s -f "$frag" >hollow.out 2>&1
+[ $? != 0 ] && grep -q "exited 0 but wrote no 'docs.jsonl'" hollow.out && [ ! -e "out/cache/$(key_of filter out/plans/hollow.json)" ]; check "a stage with a manifest but no output is refused"
+
 # sharded stage: two part jobs, joined
 cat >experiments/sharded.json <<'JSON'
 {"extends": "tiny", "run": {"shards": {"extract": 2}}}

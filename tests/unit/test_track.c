@@ -185,10 +185,18 @@ static void test_curves_and_final(void **state)
 	free(missing);
 
 	char *e = path_in("eval.json");
-	const char *ev = "{\"arc\": {\"acc\": 0.5, \"acc_stderr\": 0.01, \"name\": \"ARC\"}, \"n\": 3}";
+	const char *ev = "{\"arc\": {\"acc\": 0.5, \"acc_stderr\": 0.01, \"name\": \"ARC\"}, \"n\": 3,"
+			 " \"results\": {\"hs\": {\"acc\": {\"value\": 0.25, \"stderr\": 0.02, \"n\": 10}}}}";
 	tu_write(e, ev, strlen(ev));
 	cJSON *m = cJSON_CreateObject();
-	assert_int_equal(llm_track_read_final(e, "eval", m), 0);
+	assert_int_equal(llm_track_read_final(e, "results", "ev", m), 0);
+	assert_true(cJSON_GetObjectItem(m, "ev.hs.acc")->valuedouble == 0.25);
+	assert_true(cJSON_GetObjectItem(m, "ev.hs.acc_stderr")->valuedouble == 0.02);
+	assert_null(cJSON_GetObjectItem(m, "ev.hs.acc.n"));
+	assert_int_equal(llm_track_read_final(e, "nosuch", "ev", m), -1);
+	cJSON_Delete(m);
+	m = cJSON_CreateObject();
+	assert_int_equal(llm_track_read_final(e, NULL, "eval", m), 0);
 	assert_true(cJSON_GetObjectItem(m, "eval.arc.acc")->valuedouble == 0.5);
 	assert_true(cJSON_GetObjectItem(m, "eval.arc.acc_stderr")->valuedouble == 0.01);
 	assert_true(cJSON_GetObjectItem(m, "eval.n")->valuedouble == 3);

@@ -402,6 +402,25 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 	for (const cJSON *c = spec->child; c; c = c->next)
 		if (strcmp(c->string, "sources") != 0)
 			mark_assets(c, sources);
+	/* a source a stage reads by name ("from": "sources.NAME") is its own input */
+	for (int i = 0; i < t->n; i++) {
+		if (!cJSON_GetObjectItemCaseSensitive(spec, t->v[i].section))
+			continue;
+		for (int j = 0; j < t->v[i].ninputs; j++) {
+			const char *from = t->v[i].inputs[j].from;
+			if (strncmp(from, "sources.", 8) != 0)
+				continue;
+			cJSON *s = find_by_name(sources, from + 8);
+			if (!s) {
+				llm_error("'%s': stage '%s' reads source '%s', but the spec has no such source "
+					  "(hint: \"sources\": {\"%s\": {\"path\": ...}})",
+					  spec_path, t->v[i].name, from + 8, from + 8);
+				goto fail;
+			}
+			if (!cJSON_GetObjectItemCaseSensitive(s, "asset"))
+				cJSON_AddTrueToObject(s, "asset");
+		}
+	}
 
 	cJSON *stages = cJSON_AddArrayToObject(plan, "stages");
 	cJSON *skipped = cJSON_AddArrayToObject(plan, "skipped");
@@ -415,6 +434,8 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 		char *skip_buf = NULL;
 		for (int j = 0; j < d->ninputs; j++) {
 			const char *from = d->inputs[j].from;
+			if (strncmp(from, "sources.", 8) == 0)
+				continue;
 			if (strcmp(from, "sources") == 0) {
 				if (cJSON_GetArraySize(sources) == 0) {
 					llm_error("'%s': stage '%s' reads the sources, but the spec has no "
@@ -533,7 +554,11 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 			if (d->inputs[j].set)
 				cJSON_AddStringToObject(in, "set", d->inputs[j].set);
 			cJSON *paths = cJSON_AddArrayToObject(in, "paths");
-			if (strcmp(from, "sources") == 0) {
+			if (strncmp(from, "sources.", 8) == 0) {
+				const cJSON *s = find_by_name(sources, from + 8);
+				cJSON_AddStringToObject(ckeys, from, jstr(s, "key"));
+				cJSON_AddItemToArray(paths, cJSON_CreateString(jstr(s, "path")));
+			} else if (strcmp(from, "sources") == 0) {
 				const cJSON *s;
 				cJSON_ArrayForEach(s, sources)
 				{
@@ -783,7 +808,7 @@ static void emit_stage(struct llm_buf *mk, const cJSON *plan, const cJSON *st, c
 	cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(st, "inputs"))
 	{
 		const char *from = jstr(in, "from");
-		if (strcmp(from, "sources") == 0)
+		if (strncmp(from, "sources", 7) == 0)
 			continue;
 		char *um = exp_stage_marker(find_by_name(stages, from));
 		llm_buf_appendf(&deps, " %s", um);

@@ -331,7 +331,8 @@ int exp_table_load(struct exp_table *t, const char *path)
 					goto out;
 				}
 			}
-			if (strcmp(x->from, "sources") != 0 && !exp_table_find(t, x->from)) {
+			if (strcmp(x->from, "sources") != 0 && strncmp(x->from, "sources.", 8) != 0 &&
+			    !exp_table_find(t, x->from)) {
 				rc = llm_error("'%s': stage '%s' takes input from '%s', which is not declared "
 					       "before it (hint: list stages in dependency order)",
 					       path, d->name, x->from);
