@@ -252,7 +252,7 @@ static void explain(struct llm_buf *why, const cJSON *now, const cJSON *old)
 		const cJSON *b = cJSON_GetObjectItemCaseSensitive(io, a->string);
 		if (!b || !cJSON_Compare(a, b, true)) {
 			if (strncmp(a->string, "sources.", 8) == 0)
-				llm_buf_appendf(why, "; source '%s' content changed", a->string + 8);
+				llm_buf_appendf(why, b ? "; source '%s' content changed" : "; source '%s' added", a->string + 8);
 			else
 				llm_buf_appendf(why, "; input '%s' changed (key %s -> %s)", a->string,
 						b ? b->valuestring : "-", a->valuestring);
@@ -341,6 +341,42 @@ static int cmd_record(const struct exp_env *env, const char *exp)
 	return rc;
 }
 
+/* The first lines of a stage's "samples" file (metrics.samples in the
+ * stage table): prompt -> completion. */
+static void print_samples(const cJSON *plan)
+{
+	const cJSON *st;
+	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(plan, "stages"))
+	{
+		const char *sf = jstr(cJSON_GetObjectItemCaseSensitive(st, "metrics"), "samples");
+		if (!sf || !exp_stage_done(st))
+			continue;
+		char *p = llm_asprintf("%s/%s", jstr(st, "dir"), sf);
+		FILE *fp = fopen(p, "r");
+		char *line = NULL;
+		size_t cap = 0;
+		int n = 0;
+		while (fp && n < 3 && getline(&line, &cap, fp) > 0) {
+			cJSON *o = cJSON_Parse(line);
+			const char *pr = jstr(o, "prompt"), *co = jstr(o, "completion");
+			if (pr && co) {
+				if (n++ == 0)
+					printf("samples (%s):\n", p);
+				printf("  %s|", pr);
+				int k = 0;
+				for (const char *c = co; *c && k < 100; c++, k++)
+					putchar(*c == '\n' ? ' ' : *c);
+				printf("%s\n", strlen(co) > 100 ? "..." : "");
+			}
+			cJSON_Delete(o);
+		}
+		free(line);
+		if (fp)
+			fclose(fp);
+		free(p);
+	}
+}
+
 static int cmd_summary(const struct exp_env *env, const char *exp)
 {
 	cJSON *plan = exp_plan_read(env, exp);
@@ -383,6 +419,7 @@ static int cmd_summary(const struct exp_env *env, const char *exp)
 		}
 		if (!shown)
 			printf("  (none: no stage of this experiment reports metrics)\n");
+		print_samples(plan);
 		const cJSON *commit = cJSON_GetObjectItemCaseSensitive(r, "commit");
 		printf("run: %s  (record %s)\n", jstr(r, "run_id"), rec);
 		if (cJSON_IsString(commit))

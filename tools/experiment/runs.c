@@ -107,8 +107,8 @@ static int cmd_list(const char *repo, const char *exp, const char *sort, bool de
 	} else {
 		if (sort)
 			llm_strv_push(&cols, sort);
-		cJSON_ArrayForEach(r, runs)
-		{
+		/* the newest runs say which metrics matter now */
+		for (r = runs->child ? runs->child->prev : NULL; r; r = r == runs->child ? NULL : r->prev) {
 			const cJSON *m;
 			cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(r, "metrics"))
 			{
