@@ -249,14 +249,14 @@ void llm_in_close(struct llm_in *in)
 /* output
  *
  * Gzip output is written as a sequence of independent gzip members, one per
- * OUT_BLOCK bytes of input, compressed with libdeflate (several times faster
+ * OUT_BLOCK (2 MiB) of input, compressed with libdeflate (several times faster
  * than zlib at the same level) on up to io_threads threads while the caller
  * keeps producing.  Members are written in order and the block size is fixed,
  * so the bytes do not depend on the thread count.  Every gzip reader
  * (zcat, Python's gzip, zlib) reads multi-member files as one stream.
  */
 
-enum { OUT_BLOCK = 4 << 20, MAX_SLOTS = 64 };
+enum { OUT_BLOCK = 2 << 20, MAX_SLOTS = 64 };
 
 static int io_threads = 1;
 
@@ -297,8 +297,9 @@ struct llm_out *llm_out_open(const char *path, int gzip_level)
 	o->gzip = llm_str_ends_with(path, ".gz");
 	o->level = gzip_level < 0 ? 6 : gzip_level > 9 ? 9 : gzip_level;
 	o->buf = llm_malloc(o->gzip ? OUT_BLOCK : OUT_BUF);
-	/* two slots per thread keep every compressor busy while one block fills */
-	o->n_slots = o->gzip && io_threads > 1 ? 2 * io_threads : 1;
+	/* one slot more than threads keeps every compressor busy while the
+	 * caller fills the next block; memory is 2 x OUT_BLOCK per slot */
+	o->n_slots = o->gzip && io_threads > 1 ? io_threads + 1 : 1;
 	return o;
 }
 
