@@ -359,7 +359,7 @@ static int submit_block(struct llm_out *o)
 	if (o->n_slots == 1)
 		compress_slot(s);
 	else if (pthread_create(&s->thread, NULL, compress_thread, s) != 0)
-		compress_slot(s), o->n_slots = o->n_slots; /* no thread: compress inline */
+		llm_die("cannot start a compression thread");
 	o->next_slot = (o->next_slot + 1) % o->n_slots;
 	return 0;
 }
@@ -435,28 +435,18 @@ int llm_out_commit(struct llm_out *o)
 {
 	int r = o->failed ? -1 : 0;
 	if (o->gzip) {
-		/* an empty stream still gets one (empty) member: a valid gzip file */
-		if (r == 0 && (o->buf_len || o->bytes == 0)) {
-			struct out_slot *s = &o->slots[o->next_slot];
-			if (o->bytes == 0) {
-				r = retire(o, s);
-				s->in_len = 0;
-				s->level = o->level;
-				s->busy = true;
-				compress_slot(s);
-				if (o->n_slots > 1) { /* keep retire() from joining a thread that never ran */
-					o->n_slots = 1;
-					o->next_slot = 0;
-					o->slots[0] = *s;
-					if (s != &o->slots[0])
-						memset(s, 0, sizeof(*s));
-				}
-			} else {
-				r = submit_block(o);
-			}
-		}
+		if (r == 0 && o->buf_len)
+			r = submit_block(o);
 		if (drain(o) != 0)
 			r = -1;
+		if (r == 0 && o->bytes == 0) {
+			/* an empty stream still gets one empty member: a valid gzip file */
+			struct out_slot e = {.level = o->level};
+			compress_slot(&e);
+			if (llm_write_all(o->at.fd, e.out, e.out_len) != 0)
+				r = llm_error_errno("cannot write '%s'", o->at.path);
+			free(e.out);
+		}
 	} else if (r == 0) {
 		r = flush_plain(o);
 	}

@@ -192,6 +192,63 @@ static void test_out_gzip_roundtrip(void **state)
 	free(p);
 }
 
+static void write_big(const char *path, int threads)
+{
+	llm_io_set_threads(threads);
+	struct llm_out *o = llm_out_open(path, 6);
+	assert_non_null(o);
+	for (int i = 0; i < 400000; i++) { /* ~7 MB: several 2 MiB members */
+		char line[64];
+		int k = snprintf(line, sizeof(line), "document %d, %x\n", i, i * 2654435761u);
+		assert_int_equal(llm_out_write(o, line, (size_t)k), 0);
+	}
+	assert_int_equal(llm_out_commit(o), 0);
+	llm_io_set_threads(1);
+}
+
+static void test_out_parallel_identical(void **state)
+{
+	(void)state;
+	char *p1 = llm_asprintf("%s/t1.gz", dir), *p3 = llm_asprintf("%s/t3.gz", dir);
+	write_big(p1, 1);
+	write_big(p3, 3);
+	size_t n1, n3;
+	char *a = tu_read(p1, &n1), *b = tu_read(p3, &n3);
+	assert_int_equal(n1, n3);
+	assert_memory_equal(a, b, n1);
+	struct llm_buf all = LLM_BUF_INIT;
+	assert_int_equal(read_lines(p3, &all, 100), 400000);
+	assert_non_null(strstr(all.data, "|document 399999, "));
+	/* zcat agrees: the members form one valid gzip stream */
+	char *cmd = llm_asprintf("zcat '%s' | wc -l", p3);
+	FILE *z = popen(cmd, "r");
+	int lines = 0;
+	assert_int_equal(fscanf(z, "%d", &lines), 1);
+	pclose(z);
+	assert_int_equal(lines, 400000);
+	free(cmd);
+	llm_buf_free(&all);
+	free(a);
+	free(b);
+	free(p1);
+	free(p3);
+}
+
+static void test_out_empty_gzip(void **state)
+{
+	(void)state;
+	char *p = llm_asprintf("%s/empty.gz", dir);
+	llm_io_set_threads(2);
+	struct llm_out *o = llm_out_open(p, -1);
+	assert_int_equal(llm_out_commit(o), 0);
+	llm_io_set_threads(1);
+	struct llm_buf all = LLM_BUF_INIT;
+	assert_int_equal(read_lines(p, &all, 100), 0);
+	assert_true(llm_file_size(p) > 0); /* a valid gzip header, not 0 bytes */
+	llm_buf_free(&all);
+	free(p);
+}
+
 static void test_atomic_replace(void **state)
 {
 	(void)state;
@@ -232,6 +289,8 @@ int main(void)
 		cmocka_unit_test(test_gzip_corrupt),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_out_gzip_roundtrip),
+		cmocka_unit_test(test_out_parallel_identical),
+		cmocka_unit_test(test_out_empty_gzip),
 		cmocka_unit_test(test_atomic_replace),
 		cmocka_unit_test(test_open_errors),
 	};
