@@ -6,6 +6,7 @@
  */
 #include "git.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -185,6 +186,7 @@ int llm_git_commit_files(const char *path, const char *ref, const struct llm_git
 		git_fail("making a commit signature", path);
 		goto out;
 	}
+	char last[256] = "";
 	for (int attempt = 0; attempt < 50; attempt++) {
 		git_reference *r = NULL;
 		git_commit *parent = NULL;
@@ -223,9 +225,18 @@ int llm_git_commit_files(const char *path, const char *ref, const struct llm_git
 		tree = cur != base ? cur : NULL;
 		git_oid cid;
 		const git_commit *parents[1] = {parent};
+		/* the commit first, then a compare-and-swap of the ref under its lock:
+		 * git_commit_create's own update_ref checks the tip before locking */
 		int ce = bad ? -1
-			     : git_commit_create(&cid, repo, ref, sig, sig, NULL, message,
+			     : git_commit_create(&cid, repo, NULL, sig, sig, NULL, message,
 						 tree ? tree : base, parent ? 1 : 0, parents);
+		if (ce == 0) {
+			git_reference *nr = NULL;
+			ce = parent ? git_reference_create_matching(&nr, repo, ref, &cid, 1,
+								    git_commit_id(parent), "llmake run")
+				    : git_reference_create(&nr, repo, ref, &cid, 0, "llmake run");
+			git_reference_free(nr);
+		}
 		git_tree_free(tree);
 		git_tree_free(base);
 		git_commit_free(parent);
@@ -239,15 +250,15 @@ int llm_git_commit_files(const char *path, const char *ref, const struct llm_git
 			rc = 0;
 			goto out;
 		}
-		if (ce != GIT_EMODIFIED && ce != GIT_ELOCKED && ce != GIT_EEXISTS) {
-			git_fail("committing onto the ref", ref);
-			goto out;
-		}
-		/* another writer moved the ref (a parallel sweep): retry on its tip */
-		struct timespec ts = {0, 20000000L * (attempt + 1)};
+		/* another writer moved or holds the ref (a parallel sweep): retry on
+		 * its new tip; libgit2 reports a held lock file as a plain error on
+		 * some paths, so every failure is retried and the last one reported */
+		const git_error *ge = git_error_last();
+		snprintf(last, sizeof(last), "%s", ge && ge->message ? ge->message : "unknown error");
+		struct timespec ts = {0, 10000000L * (attempt % 20 + 1)};
 		nanosleep(&ts, NULL);
 	}
-	llm_error("'%s': the ref kept moving; gave up after 50 attempts", ref);
+	llm_error("'%s': committing onto the ref failed 50 times; last error: %s", ref, last);
 out:
 	git_signature_free(sig);
 	git_repository_free(repo);
