@@ -138,6 +138,10 @@ cJSON *llm_track_record(const cJSON *plan)
 	gethostname(host, sizeof(host) - 1);
 	cJSON_AddStringToObject(r, "host", host);
 	cJSON_AddStringToObject(r, "spec", jstr(plan, "spec"));
+	if (jstr(plan, "root"))
+		cJSON_AddStringToObject(r, "root", jstr(plan, "root"));
+	if (jstr(plan, "stage_table"))
+		cJSON_AddStringToObject(r, "stage_table", jstr(plan, "stage_table"));
 	cJSON *code = cJSON_AddObjectToObject(r, "code");
 	struct llm_git_state gs;
 	if (llm_git_state(jstr(plan, "root"), &gs) == 0) {

@@ -34,6 +34,8 @@ if [ -x "$ROOT/bin/llmake-experiment" ]; then
 	ok "make sweep SWEEP=arch -j2 (top Makefile)" env -u MAKEFLAGS LLMAKE_PROJECT="$T/p" LLMAKE_OUT="$T/p/out" make -s -C "$ROOT" sweep SWEEP=arch -j2
 	[ "$(ran train)" = 2 ] && [ "$(ran extract)" = 0 ]; check "arch sweep reused the data stages of the lr sweep"
 	[ -s out/reports/arch.html ]; check "make sweep wrote the report"
+	ok "make status EXP=tiny (top Makefile)" env -u MAKEFLAGS LLMAKE_PROJECT="$T/p" LLMAKE_OUT="$T/p/out" make -s -C "$ROOT" status EXP=tiny
+	out | grep -q "^experiment tiny" && out | grep -q "stages up to date"; check "make status prints the stage table"
 else
 	skip "make sweep SWEEP=arch" "release build not present"
 fi

@@ -49,6 +49,9 @@ grep -q '"dropped_language":[[:space:]]*[1-9]' "out/$(key_of filter)/docs.jsonl.
 [ "$(grep -c completion "out/$(key_of generate)/samples.jsonl")" = 2 ]; check "two samples generated"
 ok "summary" X summary pipe
 out | grep -q "run: [0-9a-f]\{16\}" && out | grep -q "samples (" ; check "summary shows the run id and samples"
+id=$(basename "$rec" .json)
+ok "llmake reproduce on the real stages" env LLMAKE_JOBS=2 llmake-reproduce "$id"
+out | grep -q "result: bit-identical"; check "the real pipeline reproduces bit-identically on CPU"
 before=$(ls out/cache | sort)
 ok "second run" build
 [ "$(ls out/cache | sort)" = "$before" ] && ! ls -d out/cache/.tmp.* >/dev/null 2>&1; check "second run made nothing new"

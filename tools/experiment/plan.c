@@ -382,6 +382,7 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 	cJSON_AddStringToObject(plan, "experiment", name);
 	cJSON_AddStringToObject(plan, "spec", spec_path);
 	cJSON_AddStringToObject(plan, "root", env->root);
+	cJSON_AddStringToObject(plan, "stage_table", env->stages);
 	cJSON_AddStringToObject(plan, "out", env->out);
 	cJSON_AddItemToObject(plan, "resolved", cJSON_Duplicate(spec, true));
 	const cJSON *run = cJSON_GetObjectItemCaseSensitive(spec, "run");

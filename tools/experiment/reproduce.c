@@ -179,7 +179,19 @@ int main(int argc, char **argv)
 	char *spec = llm_asprintf("%s/%s.json", tmp, exp);
 	exp_json_write(spec, cJSON_GetObjectItemCaseSensitive(rec, "config"));
 	char *out = llm_asprintf("%s/out", tmp);
-	exp_env_init(&env, wt, out, NULL);
+	/* the stage table of the run: the worktree's copy when it lived in the
+	 * repository, else the recorded file as it is now */
+	const char *rroot = jstr(rec, "root"), *rtable = jstr(rec, "stage_table");
+	char *table = NULL;
+	if (rtable && rroot && strncmp(rtable, rroot, strlen(rroot)) == 0 && rtable[strlen(rroot)] == '/')
+		table = llm_asprintf("%s%s", wt, rtable + strlen(rroot));
+	else if (rtable) {
+		table = llm_strdup(rtable);
+		llm_warn("run %s used the stage table '%s', outside its repository: using that file as it is now",
+			 id, rtable);
+	}
+	exp_env_init(&env, wt, out, table);
+	free(table);
 	char *bindir = build ? llm_asprintf("%s/bin", wt) : llm_strdup(env.tools);
 	llm_buf_reset(&cmd);
 	if (build) {
@@ -198,6 +210,8 @@ int main(int argc, char **argv)
 	free(xp);
 	llm_buf_puts(&cmd, " --root ");
 	exp_shell_quote(&cmd, wt);
+	llm_buf_puts(&cmd, " --stages ");
+	exp_shell_quote(&cmd, env.stages);
 	llm_buf_puts(&cmd, " --out ");
 	exp_shell_quote(&cmd, out);
 	llm_buf_puts(&cmd, " plan ");
