@@ -46,12 +46,14 @@ ok "rebuild after the sample change" build real
 [ "$(wc -l <"out/$(key_of sample)/sample.jsonl")" = 20 ]; check "only sample re-ran, with the new limit"
 # a config the real stage rejects fails that stage with its message and log
 sed -i 's/"merge": {}/"merge": {"limt": 3}/' experiments/real.json
+fails 1 "a bad key in a real stage's section fails at plan time" llmake-experiment plan real
+err | grep -q "unknown key 'limt' in section 'merge' (keys of llmake-convert) (did you mean 'limit'?)\|section 'merge' is not a valid config"; check "the hint names the key, the section and the stage"
 if frag=$(llmake-experiment plan real 2>fail.out); then
 	# the stage has no --print-config: the key is checked when it runs
 	env -u MAKEFLAGS make -s -f "$frag" >fail.out 2>&1
 	[ $? != 0 ] && grep -q "stage 'merge' failed" fail.out && grep -q "limt" fail.out; check "a bad key fails the stage, naming it"
 else
 	# the stage checks its config at plan time (--print-config)
-	grep -q "section 'merge' is not a valid config for llmake-convert" fail.out && grep -q "did you mean 'limit'" fail.out; check "a bad key fails at plan time with the stage's hint"
+	grep -q "merge" fail.out && grep -q "did you mean 'limit'" fail.out; check "a bad key fails at plan time with a hint"
 fi
 done_testing

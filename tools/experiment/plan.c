@@ -364,6 +364,93 @@ static void mark_assets(const cJSON *v, cJSON *sources)
 	}
 }
 
+/* The config keys a stage declares, read from its --help ("config keys"
+ * table printed by llm_config_print_keys: "  NAME  TYPE  default ...").
+ * Used to check a section's keys at plan time when the stage has no
+ * --print-config.  Returns {"name": "type"} (empty when none found). */
+static cJSON *stage_help_keys(const char *bin, const struct exp_stage_def *d)
+{
+	struct llm_buf cmd = LLM_BUF_INIT;
+	exp_shell_quote(&cmd, bin);
+	for (int j = 1; j < d->ncmd; j++) {
+		llm_buf_putc(&cmd, ' ');
+		exp_shell_quote(&cmd, d->cmd[j]);
+	}
+	llm_buf_puts(&cmd, " --help 2>/dev/null");
+	FILE *fp = popen(cmd.data, "r");
+	llm_buf_free(&cmd);
+	cJSON *keys = cJSON_CreateObject();
+	if (!fp)
+		return keys;
+	static const char *const types[] = {"bool", "int", "float", "string", "list of strings",
+					    "object", "array", "any", NULL};
+	char *line = NULL;
+	size_t cap = 0;
+	bool in_table = false;
+	while (getline(&line, &cap, fp) > 0) {
+		if (strncmp(line, "config keys", 11) == 0) {
+			in_table = true;
+			continue;
+		}
+		if (!in_table || strncmp(line, "  ", 2) != 0 || line[2] == ' ')
+			continue;
+		char *name = line + 2, *end = name + strcspn(name, " \n");
+		if (*end != ' ')
+			continue;
+		*end = '\0';
+		char *rest = end + 1;
+		while (*rest == ' ')
+			rest++;
+		for (int i = 0; types[i]; i++)
+			if (strncmp(rest, types[i], strlen(types[i])) == 0 && strstr(rest, "default ")) {
+				cJSON_AddStringToObject(keys, name, types[i]);
+				break;
+			}
+	}
+	free(line);
+	pclose(fp);
+	return keys;
+}
+
+/* Checks every key of config against the stage's declared keys. */
+static int check_section_keys(const cJSON *config, const cJSON *keys, const char *spec_path,
+			      const struct exp_stage_def *d)
+{
+	if (!keys->child)
+		return 0;
+	cJSON *flat = exp_json_flatten(config);
+	int rc = 0;
+	for (const cJSON *k = flat->child; k && rc == 0; k = k->next) {
+		if (strcmp(k->string, ".") == 0 || cJSON_GetObjectItemCaseSensitive(keys, k->string))
+			continue;
+		/* inside a key of type object/array/any, or an empty section object */
+		bool ok = false;
+		size_t kl = strlen(k->string);
+		for (const cJSON *x = keys->child; x && !ok; x = x->next) {
+			size_t xl = strlen(x->string);
+			if (xl < kl && strncmp(k->string, x->string, xl) == 0 && k->string[xl] == '.' &&
+			    (strcmp(x->valuestring, "object") == 0 || strcmp(x->valuestring, "any") == 0 ||
+			     strcmp(x->valuestring, "array") == 0))
+				ok = true;
+			if (cJSON_IsObject(k) && xl > kl && strncmp(k->string, x->string, kl) == 0 &&
+			    x->string[kl] == '.')
+				ok = true;
+		}
+		if (ok)
+			continue;
+		int n = cJSON_GetArraySize(keys), i = 0;
+		const char **names = llm_calloc((size_t)n + 1, sizeof(char *));
+		for (const cJSON *x = keys->child; x; x = x->next)
+			names[i++] = x->string;
+		char *where = llm_asprintf("section '%s' (keys of %s)", d->section, d->cmd[0]);
+		rc = exp_unknown_key(spec_path, where, k->string, names);
+		free(where);
+		free(names);
+	}
+	cJSON_Delete(flat);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- plans */
 
 /* "docs.jsonl.gz" + shard 3 -> "docs-00003.jsonl.gz"; "model" -> "model-00003". */
@@ -504,6 +591,17 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 		if (resolved) {
 			cJSON_Delete(config);
 			config = resolved;
+		} else {
+			/* no --print-config: check the keys against the stage's --help */
+			cJSON *hk = stage_help_keys(bin, d);
+			int bad = check_section_keys(config, hk, spec_path, d);
+			cJSON_Delete(hk);
+			if (bad) {
+				cJSON_Delete(config);
+				free(bin);
+				free(version);
+				goto fail;
+			}
 		}
 		const cJSON *sh = shards ? cJSON_GetObjectItemCaseSensitive(shards, d->name) : NULL;
 		int nshards = cJSON_IsNumber(sh) ? sh->valueint : 1;
