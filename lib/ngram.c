@@ -228,6 +228,41 @@ static inline int dec(const unsigned char *p, size_t n, uint32_t *cp)
 	return 4;
 }
 
+/* Decodes the code point ending just before p[end]; returns its start. */
+static size_t dec_back(const unsigned char *p, size_t end, uint32_t *cp)
+{
+	size_t s = end - 1;
+	while (s > 0 && (p[s] & 0xc0) == 0x80 && end - s < 4)
+		s--;
+	dec(p + s, end - s, cp);
+	return s;
+}
+
+/* Unicode Final_Sigma: a cased letter before (skipping case-ignorables) and
+ * none after. */
+static bool final_sigma(const unsigned char *p, size_t len, size_t at, size_t cl)
+{
+	bool before = false;
+	for (size_t k = at; k > 0;) {
+		uint32_t c;
+		k = dec_back(p, k, &c);
+		if (u_hasBinaryProperty((UChar32)c, UCHAR_CASE_IGNORABLE))
+			continue;
+		before = u_hasBinaryProperty((UChar32)c, UCHAR_CASED);
+		break;
+	}
+	if (!before)
+		return false;
+	for (size_t k = at + cl; k < len;) {
+		uint32_t c;
+		k += (size_t)dec(p + k, len - k, &c);
+		if (u_hasBinaryProperty((UChar32)c, UCHAR_CASE_IGNORABLE))
+			continue;
+		return !u_hasBinaryProperty((UChar32)c, UCHAR_CASED);
+	}
+	return true;
+}
+
 struct norm_state {
 	struct llm_ngram_scratch *s;
 	bool words, collapse, pending, in_word;
@@ -346,6 +381,12 @@ size_t llm_ngram_normalise(const struct llm_ngram_norm *norm, const char *text, 
 			}
 			ns_emit(&st, "0", 1);
 			i = j;
+			continue;
+		}
+		if (c == 0x3a3 && norm->lowercase && final_sigma(p, len, i, (size_t)cl)) {
+			/* Python's str.lower() applies the Final_Sigma rule */
+			ns_emit(&st, "\xcf\x82", 2);
+			i += (size_t)cl;
 			continue;
 		}
 		if (norm->punctuation && (e->flags & CP_PUNCT)) {

@@ -19,9 +19,9 @@
  * Known, documented differences from datatrove (bench/dedup/REPORT.md):
  * datatrove splits words with spaCy's English tokenizer, which also splits
  * unit suffixes after numbers ("0km" -> "0 km") and a few contraction
- * exceptions ("dont" -> "do nt"); we split on spaces only.  Python's
- * str.lower() applies the Greek final-sigma rule; we use simple case
- * mapping (ICU), so a final capital sigma lowercases to U+03C3.
+ * exceptions ("dont" -> "do nt"); we split on spaces only.  Lowercasing uses
+ * simple case
+ * mapping (ICU) plus the Final_Sigma rule, as Python does.
  */
 #ifndef LLM_NGRAM_H
 #define LLM_NGRAM_H
