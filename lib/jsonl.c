@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
 #include "io.h"
 #include "log.h"
 #include "utf8.h"
@@ -26,6 +27,21 @@ struct llm_jsonl_reader {
 
 struct llm_jsonl_reader *llm_jsonl_open(const char *path, const struct llm_jsonl_opts *opts)
 {
+	/* a 0-byte file is almost always a failed upstream step (a gzip file
+	 * with no documents still has a header), so it is refused unless the
+	 * caller accepts bad input */
+	if (strcmp(path, "-") != 0 && llm_file_size(path) == 0) {
+		if (!opts || !opts->skip_bad) {
+			llm_error("'%s': empty file (0 bytes), expected JSONL documents; use --skip-bad to accept empty inputs",
+				  path);
+			return NULL;
+		}
+		llm_warn("'%s': empty file (0 bytes)", path);
+	}
+	if (llm_is_dir(path)) {
+		llm_error("'%s' is a directory, expected a JSONL(.gz) file", path);
+		return NULL;
+	}
 	struct llm_in *in = llm_in_open(path);
 	if (!in)
 		return NULL;

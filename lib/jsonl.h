@@ -10,7 +10,8 @@
  * missing or non-string "text", invalid UTF-8 anywhere in the line, a
  * "\u0000" escape (NUL cannot round-trip through C strings), a non-object
  * "metadata", an "id" that is neither string nor number, or a line longer
- * than max_line.  Blank lines are skipped silently.
+ * than max_line.  Blank lines are skipped silently.  A 0-byte file is an
+ * error (a warning with skip_bad).
  */
 #ifndef LLM_JSONL_H
 #define LLM_JSONL_H
