@@ -9,6 +9,7 @@ decoded).  Documents are written round-robin into --shards files so that
 every shard mixes sources; the order is deterministic (sorted paths).
 
 usage: make_corpus.py OUTDIR [--shards N] [--max-docs N] [--sources a,b,c]
+                      [--locales en-US,da-DK] [--pages N]
 """
 import argparse
 import html
@@ -67,7 +68,7 @@ def html_to_text(raw):
     return "\n".join(text).strip()
 
 
-def iter_docs(sources):
+def iter_docs(sources, locales=None, pages=0):
     for name in sources:
         root = SOURCES[name]
         if not os.path.isdir(root):
@@ -78,6 +79,11 @@ def iter_docs(sources):
             for f in files:
                 if f.endswith(".html"):
                     paths.append(os.path.join(d, f))
+        if name == "handbook" and (locales or pages):
+            names = sorted({os.path.basename(p) for p in paths if "/en-US/" in p})
+            keep_names = set(names[:pages] if pages else names)
+            paths = [p for p in paths if os.path.basename(p) in keep_names and
+                     (not locales or os.path.relpath(p, root).split("/")[0] in locales)]
         for path in sorted(paths):
             with open(path, encoding="utf-8", errors="replace") as fp:
                 text = html_to_text(fp.read())
@@ -94,11 +100,14 @@ def main():
     ap.add_argument("--shards", type=int, default=4)
     ap.add_argument("--max-docs", type=int, default=0)
     ap.add_argument("--sources", default="handbook,python,linux")
+    ap.add_argument("--locales", default="", help="handbook locales to keep (default: all)")
+    ap.add_argument("--pages", type=int, default=0, help="handbook pages per locale (first N by name)")
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
     outs = [open(os.path.join(a.outdir, f"corpus-{i:02d}.jsonl"), "w", encoding="utf-8") for i in range(a.shards)]
     n = 0
-    for doc in iter_docs(a.sources.split(",")):
+    locales = set(a.locales.split(",")) if a.locales else None
+    for doc in iter_docs(a.sources.split(","), locales, a.pages):
         if not doc["text"]:
             continue
         outs[n % a.shards].write(json.dumps(doc, ensure_ascii=False) + "\n")

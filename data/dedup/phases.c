@@ -133,6 +133,14 @@ static void batch_flush(struct sig_batch *b, struct llm_pool *pool, struct bucke
 	b->arena_len = 0;
 }
 
+static int u128_cmp(const void *pa, const void *pb)
+{
+	const uint64_t *a = pa, *b = pb;
+	if (a[0] != b[0])
+		return a[0] < b[0] ? -1 : 1;
+	return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
 struct sort_ctx {
 	struct bucket_recs *bk;
 	int R;
@@ -162,6 +170,8 @@ int dd_signatures(struct dd_run *r, char *const *files, int n_files, uint32_t fi
 	struct bucket_recs *bk = llm_calloc((size_t)B, sizeof(*bk));
 	struct llm_dedup_files table = {0};
 	uint64_t docs = 0, bytes = 0, with_sig = 0, bad = 0;
+	uint64_t *idh = NULL; /* (id hash, key) pairs, to report repeated ids */
+	size_t idn = 0, idcap = 0;
 	int rc = -1;
 
 	for (int f = 0; f < n_files; f++) {
@@ -191,6 +201,13 @@ int dd_signatures(struct dd_run *r, char *const *files, int n_files, uint32_t fi
 			b.keys[b.n] = LLM_DEDUP_KEY(gidx, di);
 			b.arena_len += d.text_len;
 			b.n++;
+			if (idn == idcap) {
+				idcap = idcap ? idcap * 2 : 1024;
+				idh = llm_realloc(idh, idcap * 2 * sizeof(uint64_t));
+			}
+			idh[2 * idn] = llm_ngram_hash(d.id ? d.id : "", d.id ? strlen(d.id) : 0);
+			idh[2 * idn + 1] = LLM_DEDUP_KEY(gidx, di);
+			idn++;
 			di++;
 			bytes += d.text_len;
 		}
@@ -232,6 +249,23 @@ int dd_signatures(struct dd_run *r, char *const *files, int n_files, uint32_t fi
 	free(dp);
 	if (wrc != 0)
 		goto out;
+	/* documents are named by position, so repeated ids change nothing but
+	 * deserve a warning: they usually mean a corpus was concatenated twice */
+	qsort(idh, idn, 2 * sizeof(uint64_t), u128_cmp);
+	uint64_t dup_ids = 0;
+	for (size_t i = 1; i < idn; i++)
+		if (idh[2 * i] == idh[2 * i - 2]) {
+			if (!dup_ids)
+				llm_warn("'%s' document #%u has the same id as '%s' document #%u; documents are "
+					 "identified by position, ids are only reported",
+					 files[(LLM_DEDUP_KEY_FILE(idh[2 * i + 1]) - first) / step],
+					 LLM_DEDUP_KEY_DOC(idh[2 * i + 1]),
+					 files[(LLM_DEDUP_KEY_FILE(idh[2 * i - 1]) - first) / step],
+					 LLM_DEDUP_KEY_DOC(idh[2 * i - 1]));
+			dup_ids++;
+		}
+	if (dup_ids)
+		count(r, "duplicate_ids", (int64_t)dup_ids);
 	count(r, "documents_in", (int64_t)docs);
 	count(r, "documents_with_signature", (int64_t)with_sig);
 	count(r, "documents_too_short", (int64_t)(docs - with_sig));
@@ -254,6 +288,7 @@ out:
 	free(b.has);
 	llm_dedup_files_free(&table);
 	llm_pool_free(pool);
+	free(idh);
 	return rc;
 }
 
