@@ -440,11 +440,11 @@ uint64_t llm_dedup_files_hash(const struct llm_dedup_files *t)
 	return h;
 }
 
-int llm_dedup_files_write(const struct llm_dedup_files *t, const char *path, uint64_t config_hash,
-			  const char *config_desc)
+int llm_dedup_files_write(const struct llm_dedup_files *t, uint32_t total, const char *path,
+			  uint64_t config_hash, const char *config_desc)
 {
 	struct llm_dedup_writer *w =
-		llm_dedup_writer_open(path, LLM_DEDUP_MAGIC_DOC, 0, config_hash, config_desc, 0);
+		llm_dedup_writer_open(path, LLM_DEDUP_MAGIC_DOC, total, config_hash, config_desc, 0);
 	if (!w)
 		return -1;
 	char *b;
@@ -460,12 +460,13 @@ int llm_dedup_files_write(const struct llm_dedup_files *t, const char *path, uin
 	return llm_dedup_writer_commit(w);
 }
 
-int llm_dedup_files_read(struct llm_dedup_files *t, const char *path, uint64_t config_hash,
-			 const char *want_desc)
+int llm_dedup_files_read(struct llm_dedup_files *t, uint32_t *total, const char *path,
+			 uint64_t config_hash, const char *want_desc)
 {
 	struct llm_dedup_reader r;
 	if (llm_dedup_reader_open(&r, path, LLM_DEDUP_MAGIC_DOC, config_hash, want_desc) != 0)
 		return -1;
+	*total = r.h.aux;
 	void *b;
 	size_t n;
 	int rc = llm_dedup_read_all(&r, &b, &n);

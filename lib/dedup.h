@@ -11,7 +11,8 @@
  *                           "LLMDDREM" sorted keys of the documents to remove
  *                           "LLMDDKRP" (kept key, removed key) pairs + file table
  *     8    4 version        LLM_DEDUP_FILE_VERSION
- *    12    4 aux            bucket index (SIG, PAR), else 0
+ *    12    4 aux            bucket index (SIG, PAR); DOC: input files in the
+ *                           whole run (all shards); else 0
  *    16    8 config_hash    llm_minhash_cfg_hash() of the run that wrote it
  *    24    8 n_records      fixed-size records in the payload
  *    32    4 record_size    bytes per record (0: variable layout)
@@ -146,11 +147,12 @@ void llm_dedup_files_encode(const struct llm_dedup_files *t, char **buf, size_t 
 long llm_dedup_files_decode(struct llm_dedup_files *t, const char *buf, size_t n);
 /* Hash of the table (indices, counts, sizes, paths) for consistency checks. */
 uint64_t llm_dedup_files_hash(const struct llm_dedup_files *t);
-/* Writes / reads a DOC file. */
-int llm_dedup_files_write(const struct llm_dedup_files *t, const char *path, uint64_t config_hash,
-			  const char *config_desc);
-int llm_dedup_files_read(struct llm_dedup_files *t, const char *path, uint64_t config_hash,
-			 const char *want_desc);
+/* Writes / reads a DOC file; total (the header's aux field) is the number
+ * of input files of the whole run, over all shards. */
+int llm_dedup_files_write(const struct llm_dedup_files *t, uint32_t total, const char *path,
+			  uint64_t config_hash, const char *config_desc);
+int llm_dedup_files_read(struct llm_dedup_files *t, uint32_t *total, const char *path,
+			 uint64_t config_hash, const char *want_desc);
 
 /* ---- union-find over dense document numbers ------------------------------- */
 

@@ -117,6 +117,40 @@ static uint32_t ctx_step(const struct llm_ctx *ctx)
 	return ctx->shard_n > 1 ? (uint32_t)ctx->shard_n : 1;
 }
 
+/* Number of input files before --shard selection, from the command line (the
+ * stage contract keeps only the selected ones): signatures records it so a
+ * later phase notices a shard that never ran. */
+static uint32_t count_all_inputs(const struct llm_ctx *ctx)
+{
+	if (ctx->shard_n <= 1)
+		return (uint32_t)ctx->inputs.n;
+	static const char *const with_arg[] = {"-o", "--output", "-c", "--config", "--set", "-j",
+					       "--threads", "--shard", "--max-line-bytes", "--log-level",
+					       NULL};
+	struct llm_strv pos = {0}, all = {0};
+	for (int i = 1; i < ctx->argc; i++) {
+		const char *a = ctx->argv[i];
+		if (strcmp(a, "--") == 0) {
+			for (i++; i < ctx->argc; i++)
+				llm_strv_push(&pos, ctx->argv[i]);
+			break;
+		}
+		if (a[0] != '-' || a[1] == 0) {
+			llm_strv_push(&pos, a);
+			continue;
+		}
+		for (int k = 0; with_arg[k]; k++)
+			if (strcmp(a, with_arg[k]) == 0)
+				i++;
+	}
+	uint32_t n = 0;
+	if (llm_inputs_expand(pos.v, pos.n, jsonl_exts, &all) == 0)
+		n = (uint32_t)all.n;
+	llm_strv_free(&pos);
+	llm_strv_free(&all);
+	return n;
+}
+
 static void add_dir_outputs(struct llm_manifest *m, const char *dir)
 {
 	struct llm_strv files = {0};
@@ -159,7 +193,8 @@ static int run_signatures(struct llm_ctx *ctx)
 	struct dd_run r;
 	if (dd_run_init(&r, ctx) != 0)
 		return 1;
-	int rc = dd_signatures(&r, ctx->inputs.v, ctx->inputs.n, ctx_first(ctx), ctx_step(ctx), ctx->output);
+	int rc = dd_signatures(&r, ctx->inputs.v, ctx->inputs.n, ctx_first(ctx), ctx_step(ctx),
+			       count_all_inputs(ctx), ctx->output);
 	if (rc == 0)
 		add_dir_outputs(ctx->manifest, ctx->output);
 	dd_run_free(&r);
@@ -241,7 +276,7 @@ static int run_minhash(struct llm_ctx *ctx)
 	struct llm_dedup_files table = {0};
 	int rc = -1;
 	double t0 = llm_now(), t1, t2, t3, t4;
-	if (dd_signatures(&r, ctx->inputs.v, ctx->inputs.n, 0, 1, sigs) != 0)
+	if (dd_signatures(&r, ctx->inputs.v, ctx->inputs.n, 0, 1, (uint32_t)ctx->inputs.n, sigs) != 0)
 		goto out;
 	t1 = llm_now();
 	if (llm_inputs_expand(&sigs, 1, NULL, &in) != 0 || dd_buckets(&r, in.v, in.n, 0, 1, pairs) != 0)

@@ -154,7 +154,7 @@ static void sort_one(void *vctx, size_t k, int worker)
 }
 
 int dd_signatures(struct dd_run *r, char *const *files, int n_files, uint32_t first, uint32_t step,
-		  const char *outdir)
+		  uint32_t total, const char *outdir)
 {
 	const int B = r->mh.cfg.num_buckets, R = r->mh.cfg.hashes_per_bucket, H = r->mh.n_hashes;
 	struct llm_pool *pool = llm_pool_new(r->threads);
@@ -245,7 +245,7 @@ int dd_signatures(struct dd_run *r, char *const *files, int n_files, uint32_t fi
 		}
 	}
 	char *dp = llm_path_join(outdir, "docs.bin");
-	int wrc = llm_dedup_files_write(&table, dp, r->cfg_hash, r->cfg_desc);
+	int wrc = llm_dedup_files_write(&table, total, dp, r->cfg_hash, r->cfg_desc);
 	free(dp);
 	if (wrc != 0)
 		goto out;
@@ -313,12 +313,21 @@ static int gather_tables(struct dd_run *r, char *const *inputs, int n, struct ll
 	memset(all, 0, sizeof(*all));
 	*n_tables = 0;
 	uint64_t first_hash = 0;
+	uint32_t total = 0;
 	for (int i = 0; i < n; i++) {
 		if (strcmp(llm_basename(inputs[i]), "docs.bin") != 0)
 			continue;
 		struct llm_dedup_files t;
-		if (llm_dedup_files_read(&t, inputs[i], r->cfg_hash, r->cfg_desc) != 0)
+		uint32_t tot;
+		if (llm_dedup_files_read(&t, &tot, inputs[i], r->cfg_hash, r->cfg_desc) != 0)
 			return -1;
+		if (*n_tables == 0) {
+			total = tot;
+		} else if (tot != total) {
+			llm_dedup_files_free(&t);
+			return llm_error("'%s': written for %u input files, another input says %u; hint: "
+					 "outputs of different runs were mixed", inputs[i], tot, total);
+		}
 		if (same) {
 			uint64_t h = llm_dedup_files_hash(&t);
 			if (*n_tables == 0) {
@@ -342,7 +351,13 @@ static int gather_tables(struct dd_run *r, char *const *inputs, int n, struct ll
 	if (*n_tables == 0)
 		return llm_error("%s: no docs.bin among the inputs; hint: pass the directories the "
 				 "previous phase wrote", what);
-	return llm_dedup_files_check(all, true, what);
+	if (llm_dedup_files_check(all, false, what) != 0)
+		return -1;
+	for (uint32_t i = 0; i <= all->n; i++)
+		if (i < total && (i == all->n || all->v[i].index != i))
+			return llm_error("%s: input file #%u of %u is missing; hint: a signatures shard "
+					 "is missing or did not finish", what, i, total);
+	return all->n == total ? 0 : llm_error("%s: file table has %u files, expected %u", what, all->n, total);
 }
 
 struct sig_src {
@@ -511,7 +526,7 @@ int dd_buckets(struct dd_run *r, char *const *inputs, int n_inputs, int shard_i,
 		total += np;
 	}
 	char *dp = llm_path_join(outdir, "docs.bin");
-	int wrc = llm_dedup_files_write(&table, dp, r->cfg_hash, r->cfg_desc);
+	int wrc = llm_dedup_files_write(&table, table.n, dp, r->cfg_hash, r->cfg_desc);
 	free(dp);
 	if (wrc != 0)
 		goto out;
@@ -730,7 +745,7 @@ int dd_cluster(struct dd_run *r, char *const *inputs, int n_inputs, bool keep_fi
 		goto out;
 	}
 	char *dp = llm_path_join(outdir, "docs.bin");
-	int wrc = llm_dedup_files_write(&table, dp, r->cfg_hash, r->cfg_desc);
+	int wrc = llm_dedup_files_write(&table, table.n, dp, r->cfg_hash, r->cfg_desc);
 	free(dp);
 	if (wrc != 0) {
 		cJSON_Delete(hist);
@@ -958,7 +973,8 @@ int dd_load_removal(struct dd_run *r, const char *path, uint64_t **keys, uint64_
 	free(dir);
 	int rc = -1;
 	struct llm_dedup_reader rd;
-	if (llm_dedup_files_read(table, dp, r->cfg_hash, r->cfg_desc) != 0)
+	uint32_t tot;
+	if (llm_dedup_files_read(table, &tot, dp, r->cfg_hash, r->cfg_desc) != 0)
 		goto out;
 	if (llm_dedup_files_check(table, true, dp) != 0)
 		goto out;

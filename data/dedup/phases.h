@@ -29,9 +29,10 @@ struct dd_run {
 int dd_run_init(struct dd_run *r, const struct llm_ctx *ctx);
 void dd_run_free(struct dd_run *r);
 
-/* signatures: files[i] has global index first + i * step. */
+/* signatures: files[i] has global index first + i * step, of total files
+ * in all shards (recorded in docs.bin so missing shards are noticed). */
 int dd_signatures(struct dd_run *r, char *const *files, int n_files, uint32_t first, uint32_t step,
-		  const char *outdir);
+		  uint32_t total, const char *outdir);
 /* buckets: sig_inputs are files found under the signature directories. */
 int dd_buckets(struct dd_run *r, char *const *inputs, int n_inputs, int shard_i, int shard_n,
 	       const char *outdir);
