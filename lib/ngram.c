@@ -22,6 +22,13 @@
 
 extern const uint32_t llm_minhash_punct[];
 extern const size_t llm_minhash_punct_n;
+extern const uint32_t llm_spacy_prefix[], llm_spacy_suffix[], llm_spacy_suffix_after_digit[],
+	llm_spacy_infix[];
+extern const size_t llm_spacy_prefix_n, llm_spacy_suffix_n, llm_spacy_suffix_after_digit_n,
+	llm_spacy_infix_n;
+extern const char *const llm_spacy_units[];
+extern const struct llm_spacy_special llm_spacy_specials[];
+extern const size_t llm_spacy_specials_n;
 
 /* ------------------------------------------------------------------------ */
 /* code point classes                                                        */
@@ -32,12 +39,16 @@ enum {
 	CP_DIGIT = 4, /* \p{Nd} */
 	CP_SEP = 8,   /* decimal separators the number pattern accepts */
 	CP_LONG = 16, /* output longer than the table slot: compute again */
+	CP_SPRE = 32, /* spaCy splits it off a word's start */
+	CP_SSUF = 64, /* ... off a word's end */
+	CP_SSUFD = 128, /* ... off a word's end after a digit */
+	CP_SINF = 256, /* ... out of a word's middle */
 };
 
-#define OUT_MAX 14
+#define OUT_MAX 13
 
 struct cp_entry {
-	uint8_t flags;
+	uint16_t flags;
 	uint8_t len;
 	char out[OUT_MAX];
 };
@@ -49,19 +60,24 @@ static bool cp_is_space(uint32_t c)
 	       c == 0x202f || c == 0x205f || c == 0x3000;
 }
 
-static bool cp_is_punct(uint32_t c)
+static bool in_sorted(const uint32_t *v, size_t n, uint32_t c)
 {
-	size_t lo = 0, hi = llm_minhash_punct_n;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (llm_minhash_punct[mid] == c)
+		if (v[mid] == c)
 			return true;
-		if (llm_minhash_punct[mid] < c)
+		if (v[mid] < c)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return false;
+}
+
+static bool cp_is_punct(uint32_t c)
+{
+	return in_sorted(llm_minhash_punct, llm_minhash_punct_n, c);
 }
 
 static bool cp_is_sep(uint32_t c)
@@ -126,9 +142,17 @@ static size_t cp_map(uint32_t c, bool lower, bool accents, char *out, size_t cap
 	return n;
 }
 
-static uint8_t cp_flags(uint32_t c)
+static uint16_t cp_flags(uint32_t c)
 {
-	uint8_t f = 0;
+	uint16_t f = 0;
+	if (in_sorted(llm_spacy_prefix, llm_spacy_prefix_n, c))
+		f |= CP_SPRE;
+	if (in_sorted(llm_spacy_suffix, llm_spacy_suffix_n, c))
+		f |= CP_SSUF;
+	if (in_sorted(llm_spacy_suffix_after_digit, llm_spacy_suffix_after_digit_n, c))
+		f |= CP_SSUFD;
+	if (in_sorted(llm_spacy_infix, llm_spacy_infix_n, c))
+		f |= CP_SINF;
 	if (cp_is_space(c))
 		f |= CP_SPACE;
 	if (cp_is_punct(c))
@@ -176,6 +200,7 @@ static const struct cp_entry *table_get(bool lower, bool accents)
 void llm_ngram_norm_defaults(struct llm_ngram_norm *n)
 {
 	n->lowercase = n->numbers = n->punctuation = n->whitespace = n->accents = true;
+	n->spacy_en = true;
 }
 
 const char *llm_ngram_norm_tag(const struct llm_ngram_norm *n, char out[8])
@@ -185,7 +210,8 @@ const char *llm_ngram_norm_tag(const struct llm_ngram_norm *n, char out[8])
 	out[2] = n->punctuation ? 'p' : '-';
 	out[3] = n->whitespace ? 'w' : '-';
 	out[4] = n->accents ? 'a' : '-';
-	out[5] = 0;
+	out[5] = n->spacy_en ? 's' : '-';
+	out[6] = 0;
 	return out;
 }
 
@@ -200,6 +226,8 @@ void llm_ngram_scratch_free(struct llm_ngram_scratch *s)
 	free(s->word);
 	free(s->wend);
 	free(s->hashes);
+	free(s->tw);
+	free(s->te);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -262,6 +290,8 @@ static bool final_sigma(const unsigned char *p, size_t len, size_t at, size_t cl
 	}
 	return true;
 }
+
+static void spacy_split(const struct cp_entry *t, struct llm_ngram_scratch *s);
 
 struct norm_state {
 	struct llm_ngram_scratch *s;
@@ -362,7 +392,7 @@ size_t llm_ngram_normalise(const struct llm_ngram_norm *norm, const char *text, 
 					break;
 				uint32_t d;
 				int dl = dec(p + j, len - j, &d);
-				uint8_t f = d < 0x10000 ? t[d].flags : cp_flags(d);
+				uint16_t f = d < 0x10000 ? t[d].flags : cp_flags(d);
 				if (f & CP_DIGIT) {
 					j += (size_t)dl;
 					continue;
@@ -370,7 +400,7 @@ size_t llm_ngram_normalise(const struct llm_ngram_norm *norm, const char *text, 
 				if (!sep_done && (f & CP_SEP) && j + (size_t)dl < len) {
 					uint32_t d2;
 					dec(p + j + dl, len - j - (size_t)dl, &d2);
-					uint8_t f2 = d2 < 0x10000 ? t[d2].flags : cp_flags(d2);
+					uint16_t f2 = d2 < 0x10000 ? t[d2].flags : cp_flags(d2);
 					if (f2 & CP_DIGIT) {
 						sep_done = 1;
 						j += (size_t)dl;
@@ -404,7 +434,232 @@ size_t llm_ngram_normalise(const struct llm_ngram_norm *norm, const char *text, 
 	}
 	ns_reserve(s, 1);
 	s->text[s->len] = 0;
+	s->split = false;
+	if (words && norm->spacy_en)
+		spacy_split(t, s);
 	return s->len;
+}
+
+
+/* ------------------------------------------------------------------------ */
+/* spaCy English word splitting (what is left of it after normalisation)     */
+
+/* The special cases in an open-addressing table of XXH3 hashes, built once:
+ * every word is looked up, so this must be cheaper than a binary search. */
+#define SPECIAL_SLOTS 1024
+static uint64_t special_hash[SPECIAL_SLOTS];
+static int16_t special_idx[SPECIAL_SLOTS];
+static size_t special_maxlen;
+static pthread_once_t special_once = PTHREAD_ONCE_INIT;
+
+static void special_build(void)
+{
+	for (size_t i = 0; i < SPECIAL_SLOTS; i++)
+		special_idx[i] = -1;
+	for (size_t i = 0; i < llm_spacy_specials_n && i < SPECIAL_SLOTS / 2; i++) {
+		const char *k = llm_spacy_specials[i].key;
+		size_t kl = strlen(k);
+		special_maxlen = LLM_MAX(special_maxlen, kl);
+		uint64_t h = XXH3_64bits(k, kl);
+		size_t j = h & (SPECIAL_SLOTS - 1);
+		while (special_idx[j] >= 0)
+			j = (j + 1) & (SPECIAL_SLOTS - 1);
+		special_hash[j] = h;
+		special_idx[j] = (int16_t)i;
+	}
+}
+
+static const struct llm_spacy_special *special_find(const char *w, size_t n)
+{
+	if (n > special_maxlen || n == 0)
+		return NULL;
+	uint64_t h = XXH3_64bits(w, n);
+	for (size_t j = h & (SPECIAL_SLOTS - 1); special_idx[j] >= 0; j = (j + 1) & (SPECIAL_SLOTS - 1)) {
+		if (special_hash[j] != h)
+			continue;
+		const struct llm_spacy_special *sp = &llm_spacy_specials[special_idx[j]];
+		if (strlen(sp->key) == n && memcmp(sp->key, w, n) == 0)
+			return sp;
+	}
+	return NULL;
+}
+
+static uint16_t flags_at(const struct cp_entry *t, const unsigned char *p, size_t n, uint32_t *cp,
+			 int *cl)
+{
+	*cl = dec(p, n, cp);
+	return *cp < 0x10000 ? t[*cp].flags : cp_flags(*cp);
+}
+
+static size_t prefix_len(const struct cp_entry *t, const char *x, size_t a, size_t b)
+{
+	uint32_t c;
+	int cl;
+	uint16_t f = flags_at(t, (const unsigned char *)x + a, b - a, &c, &cl);
+	return (f & CP_SPRE) ? (size_t)cl : 0;
+}
+
+static bool is_ascii_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* spaCy's suffix search on x[a..b): the earliest-starting match wins, so a
+ * unit after a digit beats a one-character suffix. */
+static size_t suffix_len(const struct cp_entry *t, const char *x, size_t a, size_t b, bool digits)
+{
+	for (int i = 0; digits && llm_spacy_units[i]; i++) {
+		size_t ul = strlen(llm_spacy_units[i]);
+		if (b - a > ul && memcmp(x + b - ul, llm_spacy_units[i], ul) == 0 && is_ascii_digit(x[b - ul - 1]))
+			return ul;
+	}
+	uint32_t c;
+	size_t s = dec_back((const unsigned char *)x, b, &c);
+	if (s < a)
+		return 0;
+	int cl;
+	uint16_t f = flags_at(t, (const unsigned char *)x + s, b - s, &c, &cl);
+	if (f & CP_SSUF)
+		return b - s;
+	if ((f & CP_SSUFD) && s > a && is_ascii_digit(x[s - 1]))
+		return b - s;
+	return 0;
+}
+
+static void tok_push(struct llm_ngram_scratch *s, size_t *n, size_t a, size_t b)
+{
+	if (*n == s->t_cap) {
+		s->t_cap = s->t_cap ? s->t_cap * 2 : 256;
+		s->tw = llm_realloc(s->tw, s->t_cap * sizeof(uint32_t));
+		s->te = llm_realloc(s->te, s->t_cap * sizeof(uint32_t));
+	}
+	s->tw[*n] = (uint32_t)a;
+	s->te[*n] = (uint32_t)b;
+	(*n)++;
+}
+
+static void special_push(struct llm_ngram_scratch *s, size_t *n, size_t a,
+			 const struct llm_spacy_special *sp)
+{
+	const char *p = sp->pieces;
+	while (*p) {
+		const char *e = strchr(p, ' ');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		tok_push(s, n, a, a + l);
+		a += l;
+		p += l + (e ? 1 : 0);
+	}
+}
+
+/* Splits every word as spaCy's _split_affixes / _attach_tokens would. */
+static void spacy_split(const struct cp_entry *t, struct llm_ngram_scratch *s)
+{
+	const char *x = s->text;
+	size_t n = 0;
+	size_t pre_a[64], pre_b[64], suf_a[64], suf_b[64];
+	s->split = false;
+	pthread_once(&special_once, special_build);
+	for (size_t w = 0; w < s->n_words; w++) {
+		size_t a = s->word[w], b = s->wend[w];
+		const struct llm_spacy_special *sp = special_find(x + a, b - a);
+		if (sp) {
+			special_push(s, &n, a, sp);
+			s->split = true;
+			continue;
+		}
+		/* fast path: a word of ASCII letters is one token */
+		bool plain = true;
+		for (size_t i = a; i < b; i++) {
+			unsigned char ch = (unsigned char)x[i] | 0x20;
+			if (ch < 'a' || ch > 'z') {
+				plain = false;
+				break;
+			}
+		}
+		if (plain) {
+			tok_push(s, &n, a, b);
+			continue;
+		}
+		int np = 0, ns = 0;
+		size_t last = 0;
+		bool digits = false; /* units split only after an ASCII digit */
+		for (size_t i = a; i < b && !digits; i++)
+			digits = is_ascii_digit(x[i]);
+		while (a < b && b - a != last) {
+			if (special_find(x + a, b - a))
+				break;
+			last = b - a;
+			size_t pl = prefix_len(t, x, a, b);
+			if (pl && a + pl < b && special_find(x + a + pl, b - a - pl)) {
+				if (np < 64)
+					pre_a[np] = a, pre_b[np++] = a + pl;
+				a += pl;
+				break;
+			}
+			size_t sl = suffix_len(t, x, a + pl, b, digits);
+			if (sl && b - sl > a && special_find(x + a, b - sl - a)) {
+				if (ns < 64)
+					suf_a[ns] = b - sl, suf_b[ns++] = b;
+				b -= sl;
+				break;
+			}
+			if (pl && sl && pl + sl <= b - a) {
+				if (np < 64)
+					pre_a[np] = a, pre_b[np++] = a + pl;
+				if (ns < 64)
+					suf_a[ns] = b - sl, suf_b[ns++] = b;
+				a += pl;
+				b -= sl;
+			} else if (pl) {
+				if (np < 64)
+					pre_a[np] = a, pre_b[np++] = a + pl;
+				a += pl;
+			} else if (sl) {
+				if (ns < 64)
+					suf_a[ns] = b - sl, suf_b[ns++] = b;
+				b -= sl;
+			}
+		}
+		size_t before = n;
+		for (int i = 0; i < np; i++)
+			tok_push(s, &n, pre_a[i], pre_b[i]);
+		if (a < b) {
+			sp = special_find(x + a, b - a);
+			if (sp) {
+				special_push(s, &n, a, sp);
+			} else {
+				size_t start = a;
+				for (size_t i = a; i < b;) {
+					uint32_t c;
+					int cl;
+					uint16_t f = flags_at(t, (const unsigned char *)x + i, b - i, &c, &cl);
+					if ((f & CP_SINF) && i != a) {
+						if (i != start)
+							tok_push(s, &n, start, i);
+						tok_push(s, &n, i, i + (size_t)cl);
+						start = i + (size_t)cl;
+					}
+					i += (size_t)cl;
+				}
+				if (start < b)
+					tok_push(s, &n, start, b);
+			}
+		}
+		for (int i = ns - 1; i >= 0; i--)
+			tok_push(s, &n, suf_a[i], suf_b[i]);
+		if (n - before != 1)
+			s->split = true;
+	}
+	/* swap the token arrays in as the words */
+	uint32_t *tw = s->word, *te = s->wend;
+	size_t cap = s->word_cap;
+	s->word = s->tw;
+	s->wend = s->te;
+	s->word_cap = s->t_cap;
+	s->tw = tw;
+	s->te = te;
+	s->t_cap = cap;
+	s->n_words = n;
 }
 
 uint64_t llm_ngram_hash(const void *data, size_t len)
@@ -424,34 +679,45 @@ size_t llm_ngram_hashes(const struct llm_ngram_norm *norm, int n, const char *te
 		s->hash_cap = cnt;
 		s->hashes = llm_realloc(s->hashes, cnt * sizeof(*s->hashes));
 	}
-	if (norm->whitespace) {
-		/* words are separated by exactly one space: the n-gram joined with
-		 * spaces is a substring of the normalised text */
-		for (size_t i = 0; i < cnt; i++)
-			s->hashes[i] = XXH64(s->text + s->word[i], s->wend[i + (size_t)n - 1] - s->word[i], 0);
-	} else {
-		char *join = NULL;
-		size_t cap = 0;
-		for (size_t i = 0; i < cnt; i++) {
-			size_t need = 0;
-			for (int k = 0; k < n; k++)
-				need += s->wend[i + (size_t)k] - s->word[i + (size_t)k] + 1;
-			if (need > cap) {
-				cap = need * 2;
-				join = llm_realloc(join, cap);
-			}
-			size_t o = 0;
-			for (int k = 0; k < n; k++) {
-				size_t w = i + (size_t)k;
-				if (k)
-					join[o++] = ' ';
-				memcpy(join + o, s->text + s->word[w], s->wend[w] - s->word[w]);
-				o += s->wend[w] - s->word[w];
-			}
-			s->hashes[i] = XXH64(join, o, 0);
+	/* an n-gram whose words are separated by exactly one space each is a
+	 * substring of the normalised text; others (words split by the spaCy
+	 * rules, or whitespace kept) are joined in a buffer */
+	char *join = NULL;
+	size_t cap = 0;
+	size_t bad = 0; /* gaps in the window that are not one space */
+	const uint32_t *W = s->word, *E = s->wend;
+#define GAP_BAD(j) (W[(j) + 1] != E[j] + 1 || s->text[E[j]] != ' ')
+	for (int k = 0; k + 1 < n; k++)
+		bad += GAP_BAD((size_t)k);
+	for (size_t i = 0; i < cnt; i++) {
+		if (i > 0) {
+			bad -= GAP_BAD(i - 1);
+			if (n > 1)
+				bad += GAP_BAD(i + (size_t)n - 2);
 		}
-		free(join);
+		if (!bad) {
+			s->hashes[i] = XXH64(s->text + W[i], E[i + (size_t)n - 1] - W[i], 0);
+			continue;
+		}
+		size_t need = 0;
+		for (int k = 0; k < n; k++)
+			need += E[i + (size_t)k] - W[i + (size_t)k] + 1;
+		if (need > cap) {
+			cap = need * 2;
+			join = llm_realloc(join, cap);
+		}
+		size_t o = 0;
+		for (int k = 0; k < n; k++) {
+			size_t w = i + (size_t)k;
+			if (k)
+				join[o++] = ' ';
+			memcpy(join + o, s->text + W[w], E[w] - W[w]);
+			o += E[w] - W[w];
+		}
+		s->hashes[i] = XXH64(join, o, 0);
 	}
+#undef GAP_BAD
+	free(join);
 	s->n_hashes = cnt;
 	return cnt;
 }

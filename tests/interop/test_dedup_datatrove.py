@@ -75,9 +75,10 @@ def test_signatures_bit_identical(corpus, tmp_path):
             if step.word_tokenizer.word_tokenize(simple) == simple.split():
                 total_tok += 1
                 same_tok += mine[key] == ref
-    # identical whenever spaCy's tokens are the whitespace tokens
-    assert total_tok > 0.5 * total and same_tok == total_tok, (same_tok, total_tok)
-    assert same >= 0.9 * total, (same, total)
+    # every signature is bit-identical, including the documents where spaCy
+    # splits words that whitespace would not (lib/minhash_spacy.c)
+    assert total_tok < total, "the subset should exercise spaCy's splits"
+    assert same == total, (same, total)
 
 
 def test_pipeline_removed_sets_agree(corpus, tmp_path):
@@ -94,3 +95,4 @@ def test_pipeline_removed_sets_agree(corpus, tmp_path):
     agree = (n - len(mine ^ theirs)) / n
     assert len(theirs) > 0.2 * n, len(theirs)
     assert agree >= 0.98, (agree, sorted(mine - theirs), sorted(theirs - mine))
+    assert mine == theirs  # identical on this subset (and on the 7,017-document benchmark)
