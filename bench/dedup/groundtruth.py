@@ -15,7 +15,7 @@ scoring).  All other pairs (most of the n(n-1)/2) share almost no rare 5-gram,
 so their Jaccard is near 0; they count as unflagged pairs below 0.5 in the
 false-positive rate (both denominators are printed).
 Jaccard is exact, over the sets of 5-gram hashes (datatrove's simplify_text,
-whitespace words, XXH64), the sets llmake's signatures summarise.
+its spaCy English words, XXH64): the sets llmake's signatures summarise.
 
 "Flagged" = the pair shares at least one of the 14 bands (a candidate pair,
 what the 14x8 LSH curve predicts); "clustered" = same cluster after the
@@ -35,6 +35,7 @@ import sys
 
 import xxhash
 from datatrove.utils.text import simplify_text
+from datatrove.utils.word_tokenizers import load_word_tokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -43,8 +44,12 @@ import make_corpus  # noqa: E402
 RATES = [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5]
 
 
+TOK = load_word_tokenizer("eng")
+
+
 def shingles(text, n=5):
-    w = simplify_text(text).split()
+    """datatrove's shingles: simplify_text, spaCy English words, XXH64."""
+    w = TOK.word_tokenize(simplify_text(text))
     return {xxhash.xxh64_intdigest(" ".join(w[i:i + n])) for i in range(len(w) - n + 1)}
 
 

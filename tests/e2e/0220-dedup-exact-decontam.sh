@@ -69,7 +69,8 @@ import json; d=[json.loads(l) for l in open('dcf/docs.jsonl')]
 f={x['id']:x['metadata'] for x in d if 'contaminated_task' in x.get('metadata',{})}
 assert set(f)=={'cont_arc','cont_lambada','cont_wino','cont_hellaswag'}, f
 assert f['cont_wino']['contaminated_task']=='winogrande' and len(f['cont_arc']['contaminated_ngram'].split())==13, f"
-ok "a larger n (50)" llmake-dedup decontam -q docs.jsonl -o dc50 $T5 -n 50
+T3="--tasks $EVAL/arc_easy.jsonl --tasks $EVAL/lambada_openai.jsonl --tasks $EVAL/winogrande.jsonl"
+ok "a larger n (50)" llmake-dedup decontam -q docs.jsonl -o dc50 $T3 -n 50
 ok "n=50 still finds the long LAMBADA passage, not the short ARC/WinoGrande items" python3 -c "
 import json; ids=[json.loads(l)['id'] for l in open('dc50/docs.jsonl')]
 assert 'cont_lambada' not in ids and 'cont_arc' in ids and 'cont_wino' in ids, ids"
