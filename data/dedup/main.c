@@ -43,6 +43,9 @@
 	{"norm.numbers", LLM_T_BOOL, "true", "digit runs become 0", 0, 0, NULL},                    \
 	{"norm.punctuation", LLM_T_BOOL, "true", "punctuation becomes a space", 0, 0, NULL},        \
 	{"norm.accents", LLM_T_BOOL, "true", "NFD and drop combining marks", 0, 0, NULL},           \
+	{"norm.word_split", LLM_T_STRING, "\"spacy-en\"",                                          \
+	 "spacy-en: also split what spaCy's English tokenizer splits (datatrove); whitespace: no",  \
+	 0, 0, "spacy-en|whitespace"},                                                              \
 	{"norm.whitespace", LLM_T_BOOL, "true",                                                     \
 	 "collapse whitespace (exact dedup only; shingling always splits on whitespace)", 0, 0,   \
 	 NULL}

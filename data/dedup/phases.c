@@ -35,6 +35,7 @@ int dd_run_init(struct dd_run *r, const struct llm_ctx *ctx)
 	mc.norm.punctuation = llm_config_bool(c, "norm.punctuation");
 	mc.norm.accents = llm_config_bool(c, "norm.accents");
 	mc.norm.whitespace = true;
+	mc.norm.spacy_en = strcmp(llm_config_str(c, "norm.word_split"), "spacy-en") == 0;
 	if (llm_minhash_init(&r->mh, &mc) != 0)
 		return -1;
 	r->cfg_hash = llm_minhash_cfg_hash(&mc);
