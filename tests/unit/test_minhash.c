@@ -38,6 +38,38 @@ static void test_normalise_like_datatrove(void **state)
 	llm_ngram_scratch_free(&s);
 }
 
+static void test_spacy_word_splits(void **state)
+{
+	(void)state;
+	/* expected: datatrove's SpaCyTokenizer("en").word_tokenize(simplify_text(t)) */
+	const char *t = "It cannot be 5km, I dont know. Id say \xe2\x80\x98lock \xe2\x80\x98s and x\xd8\x8c then "
+			"a\xe2\x84\xa2" "b or 3\xe2\x82\xac m5m \xc2\xa9 2024 Corp";
+	const char *want[] = {"it", "can", "not", "be", "0", "km", "i", "do", "nt", "know", "i", "d", "say",
+			      "\xe2\x80\x98", "lock", "\xe2\x80\x98s", "and", "x", "\xd8\x8c", "then", "a",
+			      "\xe2\x84\xa2", "b", "or", "0", "\xe2\x82\xac", "m0", "m", "\xc2\xa9", "0", "corp"};
+	struct llm_ngram_norm n;
+	llm_ngram_norm_defaults(&n);
+	struct llm_ngram_scratch s;
+	llm_ngram_scratch_init(&s);
+	llm_ngram_normalise(&n, t, strlen(t), &s, true);
+	assert_int_equal(s.n_words, LLM_ARRAY_SIZE(want));
+	for (size_t i = 0; i < s.n_words; i++) {
+		char w[32];
+		snprintf(w, sizeof(w), "%.*s", (int)(s.wend[i] - s.word[i]), s.text + s.word[i]);
+		assert_string_equal(w, want[i]);
+	}
+	/* the 5-gram "be 0 km i do" is hashed as the words joined by spaces */
+	assert_true(llm_ngram_hashes(&n, 5, t, strlen(t), &s) == LLM_ARRAY_SIZE(want) - 4);
+	assert_true(s.hashes[3] == llm_ngram_hash("be 0 km i do", 12));
+	assert_true(s.hashes[2] == llm_ngram_hash("not be 0 km i", 13));
+	assert_true(s.hashes[0] == llm_ngram_hash("it can not be 0", 15));
+	/* whitespace words only */
+	n.spacy_en = false;
+	llm_ngram_normalise(&n, t, strlen(t), &s, true);
+	assert_int_equal(s.n_words, 24);
+	llm_ngram_scratch_free(&s);
+}
+
 static void test_numpy_randint(void **state)
 {
 	(void)state;
@@ -146,6 +178,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalise_like_datatrove),
+		cmocka_unit_test(test_spacy_word_splits),
 		cmocka_unit_test(test_numpy_randint),
 		cmocka_unit_test(test_signature_like_datatrove),
 		cmocka_unit_test(test_mod61_exact),
