@@ -149,6 +149,25 @@ static inline uint64_t mod61_128(unsigned __int128 v)
 	return mod61(mod61(lo + (uint64_t)(hi & LLM_MINHASH_PRIME)) + (uint64_t)(hi >> 61));
 }
 
+/* The hot loop: for every shingle, all H functions.  Written so the
+ * compiler vectorises over the functions; GCC builds an AVX2 clone (picked at
+ * run time, about 1.9x faster) beside the baseline x86-64-v2 one.  Integer
+ * arithmetic only, so both give the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default"), optimize("O3")))
+#endif
+static void perm_min_wrap64(const uint64_t *restrict a, const uint64_t *restrict b,
+			    const uint64_t *restrict sh, size_t n, uint64_t *restrict sig, int H)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h = sh[i];
+		for (int j = 0; j < H; j++) {
+			uint64_t v = mod61(h * a[j] + b[j]);
+			sig[j] = v < sig[j] ? v : sig[j];
+		}
+	}
+}
+
 void llm_minhash_from_shingles(const struct llm_minhash *m, const uint64_t *sh, size_t n,
 			       uint64_t *sig)
 {
@@ -157,29 +176,7 @@ void llm_minhash_from_shingles(const struct llm_minhash *m, const uint64_t *sh, 
 	for (int j = 0; j < H; j++)
 		sig[j] = UINT64_MAX;
 	if (m->cfg.perm == LLM_MINHASH_PERM_WRAP64) {
-		/* blocks of 8 functions keep the minima in registers */
-		int j0 = 0;
-		for (; j0 + 8 <= H; j0 += 8) {
-			uint64_t m0 = UINT64_MAX, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0,
-				 m7 = m0;
-			const uint64_t *A = a + j0, *B = b + j0;
-			for (size_t i = 0; i < n; i++) {
-				uint64_t h = sh[i], v;
-#define STEP(k, mk)                          \
-	v = mod61(h * A[k] + B[k]);          \
-	mk = v < mk ? v : mk;
-				STEP(0, m0) STEP(1, m1) STEP(2, m2) STEP(3, m3)
-				STEP(4, m4) STEP(5, m5) STEP(6, m6) STEP(7, m7)
-#undef STEP
-			}
-			sig[j0 + 0] = m0, sig[j0 + 1] = m1, sig[j0 + 2] = m2, sig[j0 + 3] = m3;
-			sig[j0 + 4] = m4, sig[j0 + 5] = m5, sig[j0 + 6] = m6, sig[j0 + 7] = m7;
-		}
-		for (; j0 < H; j0++)
-			for (size_t i = 0; i < n; i++) {
-				uint64_t v = mod61(sh[i] * a[j0] + b[j0]);
-				sig[j0] = v < sig[j0] ? v : sig[j0];
-			}
+		perm_min_wrap64(a, b, sh, n, sig, H);
 	} else {
 		for (size_t i = 0; i < n; i++)
 			for (int j = 0; j < H; j++) {
