@@ -449,12 +449,15 @@ static int run_exact(struct llm_ctx *ctx)
 	}
 	qsort(all, total, sizeof(*all), ex_cmp);
 	removed = llm_malloc((total + 1) * 2 * sizeof(uint64_t));
+	uint64_t gsize[18] = {0}; /* 2..16 exactly, 17+ */
 	for (size_t i = 0; i < total;) {
 		size_t j = i + 1;
 		while (j < total && all[j].hash == all[i].hash)
 			j++;
-		if (j - i > 1)
+		if (j - i > 1) {
 			groups++;
+			gsize[j - i > 16 ? 17 : j - i]++;
+		}
 		for (size_t k = i + 1; k < j; k++) {
 			removed[2 * n_removed] = all[k].key;
 			removed[2 * n_removed + 1] = all[i].key;
@@ -520,6 +523,14 @@ static int run_exact(struct llm_ctx *ctx)
 		cJSON_AddNumberToObject(d, "documents_out", (double)(total - n_removed));
 		cJSON_AddNumberToObject(d, "duplicate_rate", total ? (double)n_removed / (double)total : 0.0);
 		cJSON_AddNumberToObject(d, "duplicate_groups", (double)groups);
+		cJSON *h = cJSON_CreateObject();
+		for (int k = 2; k <= 17; k++)
+			if (gsize[k]) {
+				char key[8];
+				snprintf(key, sizeof(key), k == 17 ? "17+" : "%d", k);
+				cJSON_AddNumberToObject(h, key, (double)gsize[k]);
+			}
+		cJSON_AddItemToObject(d, "cluster_size_histogram", h);
 		llm_manifest_set(ctx->manifest, "dedup", d);
 	}
 out:

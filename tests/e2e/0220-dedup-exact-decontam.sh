@@ -41,7 +41,8 @@ ok "exact dedup" llmake-dedup exact -q docs.jsonl -o ex --pairs
 ok "exact removes the identical copy only" python3 -c "
 import json; ids=[json.loads(l)['id'] for l in open('ex/docs.jsonl')]
 assert 'copy5' not in ids and 'tiny5' in ids and 'norm7' in ids and len(ids)==$n-1, len(ids)
-m=json.load(open('ex/manifest.json')); assert m['dedup']['documents_out']==$n-1 and m['counts']['documents_removed']==1"
+m=json.load(open('ex/manifest.json')); assert m['dedup']['documents_out']==$n-1 and m['counts']['documents_removed']==1
+assert m['dedup']['cluster_size_histogram']=={'2': 1} and m['dedup']['duplicate_rate'] > 0"
 ok "inspect the exact pairs" llmake-dedup inspect ex/dedup-pairs.bin
 out | grep -q 'id="copy5"' ; check "the removed copy is shown"
 ok "normalised exact dedup" llmake-dedup exact -q --normalise docs.jsonl -o exn
