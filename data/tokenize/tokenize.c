@@ -194,7 +194,7 @@ static const struct llm_stage decode_stage = {
 int main(int argc, char **argv)
 {
 	static const struct llm_stage *const subs[] = {
-		&ids_stage, &decode_stage, NULL,
+		&tokenize_train_stage, &tokenize_encode_stage, &ids_stage, &decode_stage, NULL,
 	};
 	return llm_stage_main_sub("llmake-tokenize", "byte-level BPE: train, encode to token shards, "
 				  "ids, decode", subs, argc, argv);
