@@ -51,6 +51,23 @@ def run_ids(tok, data, *extra):
     return [int(x) for x in out]
 
 
+def run_ids_many(tok, datas, *extra):
+    """Our ids for many inputs in one process (one output line per file)."""
+    with tempfile.TemporaryDirectory() as d:
+        paths = []
+        for i, data in enumerate(datas):
+            p = os.path.join(d, "in%05d.txt" % i)
+            with open(p, "wb") as f:
+                f.write(data)
+            paths.append(p)
+        r = subprocess.run([TOOL, "ids", "-t", tok, *extra, *paths], capture_output=True)
+    if r.returncode != 0:
+        raise AssertionError("llmake-tokenize ids failed: " + r.stderr.decode(errors="replace"))
+    lines = r.stdout.decode().split("\n")
+    assert lines[-1] == "" and len(lines) == len(datas) + 1, "expected one line per input"
+    return [[int(x) for x in line.split()] for line in lines[:-1]]
+
+
 def run_decode(tok, ids):
     data = (" ".join(str(i) for i in ids) + "\n").encode()
     r = subprocess.run([TOOL, "decode", "-t", tok], input=data, capture_output=True)

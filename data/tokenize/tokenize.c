@@ -86,24 +86,43 @@ static int ids_run(struct llm_ctx *ctx)
 	struct llm_tokenizer *tok = tokenize_load(ctx);
 	if (!tok)
 		return 1;
-	struct llm_buf all = LLM_BUF_INIT;
-	if (read_inputs(ctx, &all)) {
-		llm_tokenizer_free(tok);
-		return 1;
-	}
-	struct llm_tokens ids = {0};
 	unsigned flags = llm_config_bool(&ctx->cfg, "ordinary") ? 0 : LLM_TOK_SPECIAL;
-	llm_tokenizer_encode(tok, all.data, all.len, flags, &ids);
-	struct llm_buf out = LLM_BUF_INIT;
-	for (size_t i = 0; i < ids.n; i++)
-		llm_buf_appendf(&out, i ? " %u" : "%u", ids.ids[i]);
-	llm_buf_putc(&out, '\n');
-	int rc = fwrite(out.data, 1, out.len, stdout) == out.len && fflush(stdout) == 0 ? 0 : 1;
-	if (rc)
-		llm_error_errno("cannot write the ids to stdout");
+	struct llm_tokens ids = {0};
+	struct llm_buf data = LLM_BUF_INIT, out = LLM_BUF_INIT;
+	int rc = 0;
+	/* one line of ids per input file (stdin when none) */
+	int n = ctx->inputs.n ? ctx->inputs.n : 1;
+	for (int f = 0; f < n && !rc; f++) {
+		const char *p = ctx->inputs.n ? ctx->inputs.v[f] : "-";
+		struct llm_in *in = llm_in_open(p);
+		if (!in) {
+			rc = 1;
+			break;
+		}
+		char buf[1 << 16];
+		long r;
+		llm_buf_reset(&data);
+		while ((r = llm_in_read(in, buf, sizeof(buf))) > 0)
+			llm_buf_append(&data, buf, (size_t)r);
+		llm_in_close(in);
+		if (r < 0) {
+			rc = 1;
+			break;
+		}
+		ids.n = 0;
+		llm_tokenizer_encode(tok, data.data ? data.data : "", data.len, flags, &ids);
+		llm_buf_reset(&out);
+		for (size_t i = 0; i < ids.n; i++)
+			llm_buf_appendf(&out, i ? " %u" : "%u", ids.ids[i]);
+		llm_buf_putc(&out, '\n');
+		if (fwrite(out.data, 1, out.len, stdout) != out.len)
+			rc = llm_error_errno("cannot write the ids to stdout") ? 1 : 1;
+	}
+	if (!rc && fflush(stdout) != 0)
+		rc = llm_error_errno("cannot write the ids to stdout") ? 1 : 1;
 	llm_buf_free(&out);
+	llm_buf_free(&data);
 	llm_tokens_free(&ids);
-	llm_buf_free(&all);
 	llm_tokenizer_free(tok);
 	return rc;
 }
@@ -112,8 +131,9 @@ static const struct llm_stage ids_stage = {
 	.name = "ids",
 	.summary = "print the token ids of raw text (stdin or FILE), space separated",
 	.usage = "-t TOKENIZER [options] [FILE...]",
-	.description = "Reads the raw bytes of the inputs (stdin when none), encodes them and prints the "
-		       "ids separated by spaces on one line.  Invalid UTF-8 is kept as bytes.",
+	.description = "Reads the raw bytes of stdin (or of each FILE), encodes them and prints the ids "
+		       "separated by spaces, one line per input.  Invalid UTF-8 is kept as bytes.  "
+		       "Special-token text (<|endoftext|>) becomes its id unless --ordinary.",
 	.keys = ids_keys,
 	.options = tok_options,
 	.min_inputs = 0,
