@@ -286,7 +286,11 @@ struct llm_tokenizer *llm_tokenizer_load_hf_mem(const char *json, size_t len, co
 		if (off > len)
 			off = len;
 		line_col(json, off, &line, &col);
-		if (off >= len)
+		size_t rest = off < len ? off + 1 : len;
+		while (rest < len && (json[rest] == ' ' || json[rest] == '\n' || json[rest] == '\r' ||
+				      json[rest] == '\t'))
+			rest++;
+		if (rest >= len)
 			llm_error("'%s': tokenizer.json is truncated (JSON ends early at byte %zu, line %zu); "
 				  "hint: the file may be cut off, re-download or re-train it", src, off, line);
 		else
