@@ -5,6 +5,7 @@
  *   llmake-tokenize encode DOCS... -t TOK -o DIR       documents -> token shards
  *   llmake-tokenize ids    -t TOK [FILE]               raw text -> ids on stdout
  *   llmake-tokenize decode -t TOK [FILE]               ids -> raw bytes on stdout
+ *   llmake-tokenize inspect [-t TOK] SHARD.bin...      check and summarise shards
  *
  * The library side is lib/tokenizer.h (encode/decode), lib/bpe_train.h
  * (training) and lib/shard.h (the shard format).
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "io.h"
+#include "shard.h"
 #include "stage.h"
 #include "tokenize.h"
 #include "tokenizer.h"
@@ -210,11 +212,54 @@ static const struct llm_stage decode_stage = {
 };
 
 /* ------------------------------------------------------------------ */
+/* inspect                                                              */
+
+static const struct llm_key inspect_keys[] = {
+	{"tokenizer", LLM_T_STRING, "null",
+	 "tokenizer to decode the sample with (default: the one in the shard directory's manifest)", 0, 0,
+	 NULL},
+	{"pattern", LLM_T_STRING, "\"auto\"", "split regex of a .tiktoken file", 0, 0, "auto|gpt2|cl100k"},
+	{"sample", LLM_T_INT, "64", "tokens of the first document to decode", 0, 1e9, NULL},
+	{NULL},
+};
+
+static const struct llm_option inspect_options[] = {
+	{"tokenizer", 't', "tokenizer", "FILE", "tokenizer.json or .tiktoken file"},
+	{"sample", 'n', "sample", "N", "decode the first N tokens"},
+	{NULL},
+};
+
+static int inspect_run(struct llm_ctx *ctx)
+{
+	struct llm_tokenizer *tok = NULL;
+	const char *tp = llm_config_str(&ctx->cfg, "tokenizer");
+	if (tp && *tp && !(tok = tokenize_load(ctx)))
+		return 1;
+	int rc = 0;
+	for (int i = 0; i < ctx->inputs.n && !rc; i++)
+		rc = llm_shard_inspect(ctx->inputs.v[i], tok, (int)llm_config_int(&ctx->cfg, "sample"), stdout);
+	llm_tokenizer_free(tok);
+	return rc ? 1 : 0;
+}
+
+static const struct llm_stage inspect_stage = {
+	.name = "inspect",
+	.summary = "check token shards and print their header, documents, id histogram and a sample",
+	.usage = "[-t TOKENIZER] SHARD.bin...",
+	.keys = inspect_keys,
+	.options = inspect_options,
+	.min_inputs = 1,
+	.max_inputs = -1,
+	.output = LLM_OUTPUT_NONE,
+	.run = inspect_run,
+};
+
+/* ------------------------------------------------------------------ */
 
 int main(int argc, char **argv)
 {
 	static const struct llm_stage *const subs[] = {
-		&tokenize_train_stage, &tokenize_encode_stage, &ids_stage, &decode_stage, NULL,
+		&tokenize_train_stage, &tokenize_encode_stage, &ids_stage, &decode_stage, &inspect_stage, NULL,
 	};
 	return llm_stage_main_sub("llmake-tokenize", "byte-level BPE: train, encode to token shards, "
 				  "ids, decode", subs, argc, argv);
