@@ -42,9 +42,11 @@ elif kind == "hf":
     w0, c0 = time.perf_counter(), time.process_time()
     n = sum(len(e.ids) for e in tok.encode_batch(docs, add_special_tokens=False))
 elif kind == "hf-train":
+    vocab, out = name.split(":", 1)
     w0, c0 = time.perf_counter(), time.process_time()
-    tok = tp.hf_train(docs, int(name))
+    tok = tp.hf_train(docs, int(vocab))
     n = tok.get_vocab_size()
+    tok.save(out)
 wall, cpu = time.perf_counter() - w0, time.process_time() - c0
 print(json.dumps({"n": n, "wall": wall, "cpu": cpu,
                   "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
@@ -70,7 +72,7 @@ def ours(args, manifest):
     with open(manifest) as f:
         m = json.load(f)
     return {"wall": m["wall_seconds"], "cpu": m["cpu_seconds"], "rss": m["peak_rss_bytes"],
-            "counts": m["counts"]}
+            "counts": m["counts"], "timing": m.get("timing")}
 
 
 def mbs(nbytes, secs):
@@ -119,7 +121,11 @@ def main():
             if hf:
                 print("ratio llmake/HF       (1 thread): %.2fx wall, %.2fx cpu"
                       % (hf["wall"] / res[1]["wall"], hf["cpu"] / res[1]["cpu"]))
-            print("scaling llmake 1 -> 2 threads: %.2fx wall" % (res[1]["wall"] / res[2]["wall"]))
+            tm = res[1]["timing"]
+            par = tm["main_thread_parallel_phase_cpu_seconds"] / tm["main_thread_cpu_seconds"]
+            print("scaling llmake 1 -> 2 threads: %.2fx wall measured; with -j 1, %.1f%% of the CPU time "
+                  "is in the parallel phase, so Amdahl's bound for 2 threads is %.2fx"
+                  % (res[1]["wall"] / res[2]["wall"], 100 * par, 1 / ((1 - par) + par / 2)))
     if not a.skip_train:
         print("\n== train, 32k vocabulary, GPT-2 regex ==")
         res = {}
@@ -129,11 +135,19 @@ def main():
                           out + ".manifest.json")
             print("llmake train -j %d      %7.1f s wall %7.1f s cpu  peak RSS %6.0f MB"
                   % (j, res[j]["wall"], res[j]["cpu"], res[j]["rss"] / 1e6))
-        hf = peer("hf-train", "32000", jsonl)
+        hf_out = os.path.join(a.work, "hf32k.json")
+        hf = peer("hf-train", "32000:" + hf_out, jsonl)
         print("HF BpeTrainer (all cores) %5.1f s wall %7.1f s cpu  peak RSS %6.0f MB (python incl. corpus)"
               % (hf["wall"], hf["cpu"], hf["rss"] / 1e6))
-        print("ratio llmake -j 2 / HF: %.2fx wall;  llmake -j 1 / HF: %.2fx wall"
-              % (hf["wall"] / res[2]["wall"], hf["wall"] / res[1]["wall"]))
+        print("ratio llmake -j 2 / HF: %.2fx wall;  llmake -j 1 / HF: %.2fx wall, %.2fx cpu"
+              % (hf["wall"] / res[2]["wall"], hf["wall"] / res[1]["wall"], hf["cpu"] / res[1]["cpu"]))
+        with open(hf_out, encoding="utf-8") as f:
+            hv = json.load(f)["model"]["vocab"]
+        with open(os.path.join(a.work, "tok32k-1.json"), encoding="utf-8") as f:
+            ov = json.load(f)["model"]["vocab"]
+        same = sum(1 for k in set(hv) & set(ov) if hv[k] == ov[k])
+        print("vocabulary overlap with HF: %.4f (%d of %d tokens with the same id)"
+              % (len(set(hv) & set(ov)) / len(hv), same, len(hv)))
 
 
 if __name__ == "__main__":

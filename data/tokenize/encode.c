@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "atomic.h"
 #include "docbatch.h"
@@ -65,7 +66,15 @@ struct encoder {
 	uint64_t docs_out[N_SPLITS], tokens_out[N_SPLITS], bytes_in;
 	struct llm_strv written;
 	struct llm_progress progress;
+	double parallel_cpu, parallel_wall, main_cpu0; /* calling thread's CPU / wall time in the parallel phase */
 };
+
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* On a worker: parse line i, pick its split, tokenize it. */
 static void encode_one(void *ctx, size_t i, int worker)
@@ -119,7 +128,10 @@ static int encode_batch(struct encoder *e, struct llm_pool *pool)
 		e->split = llm_realloc(e->split, b->n);
 		e->cap_slots = b->n;
 	}
+	double t0 = thread_cpu(), w0 = llm_now();
 	llm_pool_for(pool, b->n, encode_one, e);
+	e->parallel_cpu += thread_cpu() - t0;
+	e->parallel_wall += llm_now() - w0;
 	int rc = 0;
 	for (size_t i = 0; i < b->n && !rc; i++) {
 		int bad = docbatch_check(b, i, e->ctx->skip_bad);
@@ -148,6 +160,7 @@ static int encode_batch(struct encoder *e, struct llm_pool *pool)
 static int encode_run(struct llm_ctx *ctx)
 {
 	struct encoder e = {.ctx = ctx};
+	e.main_cpu0 = thread_cpu();
 	e.tok = tokenize_load(ctx);
 	if (!e.tok)
 		return 1;
@@ -217,6 +230,13 @@ static int encode_run(struct llm_ctx *ctx)
 		for (int i = 0; i < e.written.n; i++)
 			cJSON_AddItemToArray(files, cJSON_CreateString(llm_basename(e.written.v[i])));
 		llm_manifest_set(m, "shards", info);
+		/* with -j 1 the parallel phase runs on this thread: its share of the
+		 * CPU time bounds the speed-up more threads can give (Amdahl) */
+		cJSON *tm = cJSON_CreateObject();
+		cJSON_AddNumberToObject(tm, "parallel_phase_wall_seconds", e.parallel_wall);
+		cJSON_AddNumberToObject(tm, "main_thread_cpu_seconds", thread_cpu() - e.main_cpu0);
+		cJSON_AddNumberToObject(tm, "main_thread_parallel_phase_cpu_seconds", e.parallel_cpu);
+		llm_manifest_set(m, "timing", tm);
 		for (int i = 0; i < e.written.n && !rc; i++) {
 			rc = llm_manifest_add_output(m, e.written.v[i]);
 			char *ip = llm_shard_index_path(e.written.v[i]);
