@@ -30,7 +30,7 @@ ll_wall=$wall ll_cpu=$cpu
 echo "llmake-dedup minhash -j1: wall ${ll_wall}s cpu ${ll_cpu}s peak RSS ${rss} KB; phases $(python3 -c "import json; print({k: round(v, 2) for k, v in json.load(open('ll1/manifest.json'))['phase_seconds'].items()})")"
 echo "ratio (datatrove / llmake): wall $(echo "scale=1; $dt_wall / $ll_wall" | bc)x, cpu $(echo "scale=1; $dt_cpu / $ll_cpu" | bc)x"
 rm -rf ll2; t "$D" minhash -q -j2 corpus -o ll2
-echo "llmake-dedup minhash -j2: wall ${wall}s cpu ${cpu}s; output identical to -j1: $(diff -rq -x manifest.json -x dedup-pairs.bin ll1 ll2 >/dev/null && echo yes || echo NO)"
+echo "llmake-dedup minhash -j2: wall ${wall}s cpu ${cpu}s; output identical to -j1: $(diff -rq -x 'manifest*.json' -x dedup-pairs.bin ll1 ll2 >/dev/null && echo yes || echo NO)"
 
 echo "== parity =="
 "$PY" "$ROOT/bench/dedup/parity.py" corpus dt.json ll1 2>/dev/null | tee parity.md | head -3
