@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dedup.h"
+#include "inspect.h"
 #include "files.h"
 #include "jsonl.h"
 #include "log.h"
@@ -164,3 +165,19 @@ int llm_dedup_pairs_inspect(const char *path, FILE *out)
 {
 	return llm_dedup_pairs_inspect_limit(path, out, 0);
 }
+
+/* ---- the llmake-inspect handler for pairs files ---- */
+
+static bool pairs_probe(const char *path, const unsigned char *head, size_t n)
+{
+	(void)path;
+	return n >= 8 && memcmp(head, "LLMDDKRP", 8) == 0;
+}
+
+static int pairs_inspect(const char *path, const struct llm_inspect_opts *opts, FILE *out)
+{
+	/* --head N shows N pairs; by default the first 20 */
+	return llm_dedup_pairs_inspect_limit(path, out, opts->head > 0 ? (uint64_t)opts->head : 20);
+}
+
+const struct llm_inspect_handler llm_inspect_dedup_pairs = {"dedup-pairs", pairs_probe, pairs_inspect};

@@ -42,6 +42,8 @@ ok "no intermediate files left" test ! -e one/.work
 ok "inspect shows removed/kept pairs with ids" llmake-dedup inspect one/dedup-pairs.bin -n 3
 out | grep -q 'removed corpus/corpus-0' ; check "inspect names the removed document's file"
 out | grep -q 'kept .*id="handbook/' ; check "inspect shows the kept document's id"
+ok "llmake-inspect recognises the pairs file" llmake-inspect --head 2 one/dedup-pairs.bin
+out | grep -q "^pair 2:" && ! out | grep -q "^pair 3:" ; check "llmake-inspect --head 2 shows two pairs"
 
 ok "minhash runs (2 threads)" llmake-dedup minhash -q -j2 corpus -o two
 ok "byte-identical output with 1 and 2 threads" diff -r -x manifest.json -x dedup-pairs.bin one two
