@@ -408,6 +408,20 @@ static void gather(struct ex *x, xmlNode *root)
 	}
 }
 
+/* Elements the text-mass descent may enter: block containers with block
+ * children (layout tables included), never a paragraph-level element. */
+static bool is_container(const struct ninfo *e)
+{
+	switch ((enum tag)e->tag) {
+	case T_DIV: case T_SECTION: case T_ARTICLE: case T_MAIN: case T_BLOCK: case T_SPAN: case T_OTHER:
+		return (e->flags & F_BLOCKKID) != 0;
+	case T_TABLE: case T_TR: case T_TD: case T_BODY: case T_HTML:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* pruning                                                             */
 
@@ -446,9 +460,6 @@ static bool link_dense(const struct ex *x, const struct ninfo *e)
 		if (divy && L > 0 && L < 200 && e->nkids >= 3)
 			return true;
 	}
-	/* long menus and link lists that no selector removed */
-	if ((listy || divy) && K > 0.7 * L)
-		return true;
 	return false;
 }
 
@@ -765,7 +776,10 @@ int llm_html_extract(const char *html, size_t n, const struct llm_html_opts *o, 
 				if (i == UINT32_MAX || (x.v[i].flags & F_REMOVED))
 					continue;
 				if ((double)(x.v[i].text - x.v[i].link) >= o->descend_share * mass) {
-					next = i;
+					/* only into containers of blocks: stopping above a single
+					 * paragraph keeps its sibling paragraphs */
+					if (is_container(&x.v[i]))
+						next = i;
 					break;
 				}
 			}

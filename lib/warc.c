@@ -849,7 +849,10 @@ int llm_warc_next(struct llm_warc_reader *r, struct llm_warc_record *rec)
 					t++;
 				if (need(r, t, 64) < 0)
 					return -1;
-				bool tail_ok = (t >= r->len && r->eof) || header_at(r, t) || is_break_at(r, t);
+				/* the proper "\r\n\r\n" trailer confirms the declared length even
+				 * when junk follows it (junk is skipped by the resync) */
+				bool tail_ok = (t >= r->len && r->eof) || header_at(r, t) || is_break_at(r, t) ||
+					       (t == e + 4 && memcmp(r->buf + e, "\r\n\r\n", 4) == 0);
 				if (!tail_ok) {
 					/* tolerate NUL/space padding before the next header or the end */
 					size_t u = t;
