@@ -364,6 +364,10 @@ static int read_warc(struct extract *x, const char *path)
 		}
 		x->totals[response ? C_RESPONSE : C_CONVERSION]++;
 		char media[128] = "";
+		if (response && rec.block_len == 0) {
+			x->totals[C_SKIP_EMPTY_PAYLOAD]++;
+			continue;
+		}
 		if (response) {
 			/* the crawler's identified payload type decides when present (as in
 			 * datatrove); else the HTTP Content-Type */
@@ -524,6 +528,10 @@ static int extract_run(struct llm_ctx *ctx)
 	for (int i = 0; i < nw; i++)
 		x.workers[i].cs = llm_charset_new();
 	x.items = llm_calloc(x.batch, sizeof(*x.items));
+	/* the record counts come first in the manifest, then warc_* per input */
+	llm_manifest_count(ctx->manifest, "documents_in", 0);
+	for (int i = 0; i < C_N; i++)
+		llm_manifest_count(ctx->manifest, cnt_names[i], 0);
 	x.w = llm_jsonl_writer_open(ctx->output);
 	int rc = x.w ? 0 : -1;
 	llm_progress_init(&x.progress, "extract", 0, 0);
@@ -541,6 +549,8 @@ static int extract_run(struct llm_ctx *ctx)
 		for (size_t i = 0; i < x.n_items; i++)
 			item_free(&x.items[i]);
 	llm_progress_finish(&x.progress);
+	/* documents_in (every stage's input count) is records_total here */
+	llm_manifest_count(ctx->manifest, "documents_in", x.totals[C_RECORDS]);
 	for (int i = 0; i < C_N; i++)
 		llm_manifest_count(ctx->manifest, cnt_names[i], x.totals[i]);
 	if (rc == 0 && x.w)
