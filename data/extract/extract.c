@@ -173,13 +173,31 @@ static bool ctype_wanted(const struct extract *x, const char *media)
 	return false;
 }
 
+/* A header value as a JSON string: WARC headers are bytes, so invalid
+ * UTF-8 is replaced and control characters become spaces. */
+static cJSON *header_string(const char *s)
+{
+	if (!s)
+		return cJSON_CreateNull();
+	struct llm_buf b = LLM_BUF_INIT;
+	llm_charset_sanitize_utf8(s, strlen(s), &b);
+	llm_buf_puts(&b, "");
+	for (size_t i = 0; i < b.len; i++)
+		if ((unsigned char)b.data[i] < 0x20 || b.data[i] == 0x7f)
+			b.data[i] = ' ';
+	cJSON *j = cJSON_CreateString(b.data);
+	llm_buf_free(&b);
+	return j;
+}
+
 /* Builds the document line for an item with its text in w->text. */
 static void make_doc(struct item *it, const char *text, size_t len, const char *ctype, const char *charset)
 {
-	cJSON *doc = llm_doc_new(text, len, it->id);
+	cJSON *doc = llm_doc_new(text, len, "");
+	cJSON_ReplaceItemInObjectCaseSensitive(doc, "id", header_string(it->id));
 	cJSON *md = llm_doc_metadata(doc);
-	cJSON_AddItemToObject(md, "url", it->url ? cJSON_CreateString(it->url) : cJSON_CreateNull());
-	cJSON_AddItemToObject(md, "date", it->date ? cJSON_CreateString(it->date) : cJSON_CreateNull());
+	cJSON_AddItemToObject(md, "url", header_string(it->url));
+	cJSON_AddItemToObject(md, "date", header_string(it->date));
 	cJSON_AddItemToObject(md, "content_type", cJSON_CreateString(ctype));
 	cJSON_AddItemToObject(md, "charset", cJSON_CreateString(charset));
 	char *s = cJSON_PrintUnformatted(doc);

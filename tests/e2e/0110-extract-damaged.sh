@@ -66,6 +66,7 @@ save('chunks.warc.gz', b''.join(gz(r) for r in r5))
 zero = b'WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:zero>\r\nWARC-Target-URI: http://zero.example/\r\nContent-Length: 0\r\n\r\n\r\n\r\n'
 r6 = list(recs)
 r6[resp[4]] = r6[resp[4]].replace(b'WARC-Target-URI: http://', b'WARC-Target-URI: http://with space.example/ x ', 1)
+r6[resp[6]] = r6[resp[6]].replace(b'WARC-Target-URI: http://', b'WARC-Target-URI: http://bad\xff\xfe\x01uri.example/\x7f<>"', 1)
 save('zero-spaces.warc.gz', b''.join(gz(r) + gz(zero) for r in r6))
 # 7. junk between records of a plain WARC, and a broken header
 r7 = []
@@ -106,7 +107,8 @@ check_case junk.warc "junk between records" "warc_resyncs >= 2 and warc_bad_head
 ok "the URI with spaces is kept whole" python3 -c "
 import json
 urls = [json.loads(l)['metadata']['url'] for l in open('out-zero-spaces.warc.gz.jsonl')]
-assert any(u.startswith('http://with space.example/ x ') for u in urls), urls"
+assert any(u.startswith('http://with space.example/ x ') for u in urls), urls
+assert any(u.startswith('http://bad\ufffd\ufffd uri.example/') for u in urls), urls"
 ok "a damaged file says so on stderr" llmake-extract flip.warc.gz -o w.jsonl
 err | grep -q "flip.warc.gz': damaged WARC recovered" ; check "the warning names the file"
 
