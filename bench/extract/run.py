@@ -185,6 +185,11 @@ def main():
         f"- llmake-extract -j 2: {runs[2][0]:.2f} s wall, **{sp2:.1f} docs/s** ({sp2 / spt:.1f}x), "
         f"peak RSS {runs[2][1]['peak_rss_bytes'] / 2**20:.0f} MiB",
     ]
+    tm = runs[1][1].get("extract_timing")
+    if tm:
+        serial = (tm["read_seconds"] + tm["write_seconds"]) / tm["total_seconds"]
+        speed.append(f"- serial share of -j 1 wall time (reading + writing on the main thread): {serial:.1%}; "
+                     f"Amdahl bound for 2 threads {1 / (serial + (1 - serial) / 2):.2f}x")
     text = "\n".join(lines + speed) + "\n"
     with open(args.report, "w") as f:
         f.write(text)

@@ -116,6 +116,7 @@ struct extract {
 	size_t n_items;
 	size_t batch_bytes;
 	int64_t totals[C_N];
+	double t_work, t_write;   /* wall seconds in the workers, in writing */
 	struct llm_progress progress;
 };
 
@@ -308,7 +309,10 @@ static int flush_batch(struct extract *x)
 {
 	if (x->n_items == 0)
 		return 0;
+	double t0 = llm_now();
 	llm_pool_for(x->pool, x->n_items, process_item, x);
+	double t1 = llm_now();
+	x->t_work += t1 - t0;
 	int rc = 0;
 	for (size_t i = 0; i < x->n_items; i++) {
 		struct item *it = &x->items[i];
@@ -321,6 +325,7 @@ static int flush_batch(struct extract *x)
 	}
 	x->n_items = 0;
 	x->batch_bytes = 0;
+	x->t_write += llm_now() - t1;
 	return rc;
 }
 
@@ -553,6 +558,7 @@ static int extract_run(struct llm_ctx *ctx)
 	x.w = llm_jsonl_writer_open(ctx->output);
 	int rc = x.w ? 0 : -1;
 	llm_progress_init(&x.progress, "extract", 0, 0);
+	double t_start = llm_now();
 	for (int i = 0; i < ctx->inputs.n && rc == 0; i++) {
 		const char *p = ctx->inputs.v[i];
 		rc = is_warc_input(p, fmt) ? read_warc(&x, p) : read_html_file(&x, p);
@@ -567,6 +573,15 @@ static int extract_run(struct llm_ctx *ctx)
 		for (size_t i = 0; i < x.n_items; i++)
 			item_free(&x.items[i]);
 	llm_progress_finish(&x.progress);
+	/* where the wall time went: reading (and writing) run on the main thread
+	 * only, so they bound the speed-up from --threads */
+	cJSON *tm = cJSON_CreateObject();
+	double total = llm_now() - t_start;
+	cJSON_AddNumberToObject(tm, "total_seconds", total);
+	cJSON_AddNumberToObject(tm, "workers_seconds", x.t_work);
+	cJSON_AddNumberToObject(tm, "write_seconds", x.t_write);
+	cJSON_AddNumberToObject(tm, "read_seconds", total - x.t_work - x.t_write);
+	llm_manifest_set(ctx->manifest, "extract_timing", tm);
 	/* documents_in (every stage's input count) is records_total here */
 	llm_manifest_count(ctx->manifest, "documents_in", x.totals[C_RECORDS]);
 	for (int i = 0; i < C_N; i++)
