@@ -53,9 +53,18 @@ static int usage(const char *dir, FILE *fp, int rc)
 	return rc;
 }
 
+static int dispatch(const char *dir, int argc, char **argv);
+
 int main(int argc, char **argv)
 {
 	char *dir = self_dir();
+	int rc = dispatch(dir, argc, argv);
+	free(dir);
+	return rc;
+}
+
+static int dispatch(const char *dir, int argc, char **argv)
+{
 	if (argc < 2)
 		return usage(dir, stderr, 2);
 	const char *cmd = argv[1];
@@ -65,6 +74,7 @@ int main(int argc, char **argv)
 			char *prog = llm_asprintf("%s/llmake-%s", dir, cmd);
 			char *args[] = {prog, "--help", NULL};
 			execv(prog, args);
+			free(prog);
 			return usage(dir, stderr, 2);
 		}
 		return usage(dir, stdout, 0);
@@ -91,5 +101,9 @@ int main(int argc, char **argv)
 	const char *hint = llm_did_you_mean(cmd, names);
 	fprintf(stderr, "usage error: '%s' is not an llmake command%s%s%s\nhint: see 'llmake help'\n", cmd,
 		hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+	free(names);
+	llm_strv_free(&cmds);
+	free(prog);
+	free(name);
 	return 2;
 }
