@@ -489,10 +489,12 @@ static size_t find_cut(const struct llm_warc_reader *r, size_t from, size_t to)
 
 /* Scans forward from pos for the next header, keeping memory bounded: junk
  * is dropped as it is passed.  Leaves pos at the header or at the end. */
-static int resync(struct llm_warc_reader *r)
+static int resync(struct llm_warc_reader *r, bool counted)
 {
-	r->st.resyncs++;
-	damage(r, stream_off(r, r->pos), "no WARC header where one was expected; scanning for the next");
+	if (counted) {
+		r->st.resyncs++;
+		damage(r, stream_off(r, r->pos), "no WARC header where one was expected; scanning for the next");
+	}
 	for (;;) {
 		size_t h = find_header(r, r->pos, r->len);
 		if (h != SIZE_MAX) {
@@ -500,50 +502,28 @@ static int resync(struct llm_warc_reader *r)
 			if (need(r, h, 128) < 0)
 				return -1;
 			if (header_at(r, h)) {
-				r->st.junk_bytes += h - r->pos;
+				r->st.junk_bytes += counted ? h - r->pos : 0;
 				r->pos = h;
 				return 0;
 			}
-			r->st.junk_bytes += h + 1 - r->pos;
+			r->st.junk_bytes += counted ? h + 1 - r->pos : 0;
 			r->pos = h + 1;
 			continue;
 		}
 		if (r->eof) {
-			r->st.junk_bytes += r->len - r->pos;
+			r->st.junk_bytes += counted ? r->len - r->pos : 0;
 			r->pos = r->len;
 			return 0;
 		}
 		/* keep a tail that may hold the start of "WARC/" or the newline before it */
 		size_t keep = LLM_MIN(r->len - r->pos, (size_t)8);
-		r->st.junk_bytes += r->len - keep - r->pos;
+		r->st.junk_bytes += counted ? r->len - keep - r->pos : 0;
 		r->pos = r->len - keep;
 		compact(r);
 		int p = produce(r);
 		if (p < 0)
 			return -1;
 	}
-}
-
-/* Drops n bytes from pos without keeping them (records over max_record). */
-static int discard(struct llm_warc_reader *r, uint64_t n)
-{
-	while (n > 0) {
-		size_t have = r->len - r->pos;
-		if (have == 0) {
-			compact(r);
-			int p = produce(r);
-			if (p < 0)
-				return -1;
-			if (p == 0 && r->len == r->pos)
-				return 0;
-			continue;
-		}
-		size_t k = (size_t)LLM_MIN((uint64_t)have, n);
-		r->pos += k;
-		n -= k;
-		compact(r);
-	}
-	return 0;
 }
 
 static bool hname_is(const char *name, size_t n, const char *want)
@@ -754,7 +734,7 @@ int llm_warc_next(struct llm_warc_reader *r, struct llm_warc_record *rec)
 		if (need(r, r->pos, 128) < 0)
 			return -1;
 		if (!header_at(r, r->pos)) {
-			if (resync(r) < 0)
+			if (resync(r, true) < 0)
 				return -1;
 			continue;
 		}
@@ -805,10 +785,12 @@ int llm_warc_next(struct llm_warc_reader *r, struct llm_warc_record *rec)
 		size_t next;
 		if (f.have_len) {
 			if (f.length > r->max_record) {
+				/* skipped by scanning for the next header, not by trusting the
+				 * length: a damaged length must not swallow the good records after it */
 				r->st.too_large++;
 				damage(r, stream_off(r, s), "record larger than max_record; skipped");
 				r->pos = b;
-				if (discard(r, f.length) < 0)
+				if (resync(r, false) < 0)
 					return -1;
 				continue;
 			}
@@ -1207,7 +1189,7 @@ int llm_http_parse(const char *block, size_t n, struct llm_http *h, struct llm_b
 			size_t bin = 0;
 			for (size_t i = 0; i < k; i++)
 				bin += u[i] < 9 || (u[i] > 13 && u[i] < 32);
-			if (bin > k / 16)
+			if (bin * 33 > k) /* > 3% control bytes: not text */
 				h->decode_failed = true;
 		}
 	}

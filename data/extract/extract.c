@@ -137,13 +137,16 @@ static bool looks_binary(const char *p, size_t n)
 	const unsigned char *u = (const unsigned char *)p;
 	if (n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
 		return false; /* UTF-16 with a BOM */
-	size_t k = LLM_MIN(n, (size_t)4096), bad = 0;
+	/* text (HTML in any charset but UTF-16/32, which carry a BOM) has
+	 * practically no NULs or C0 controls; compressed or media data has ~10% */
+	size_t k = LLM_MIN(n, (size_t)4096), bad = 0, nul = 0;
 	for (size_t i = 0; i < k; i++) {
 		unsigned char c = u[i];
-		if (c == 0 || (c < 32 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b))
+		nul += c == 0;
+		if (c < 32 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b)
 			bad++;
 	}
-	return bad * 10 > k;
+	return (nul >= 4 && nul * 200 > k) || bad * 33 > k;
 }
 
 static bool sniff_html(const char *p, size_t n)

@@ -5,7 +5,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 python3 - <<'PY' || exit 1
-import gzip, os
+import gzip, os, random
+rnd = random.Random(20261123)  # fixed: the test must not depend on luck
 para = open('/usr/share/doc/debian-handbook/html/en-US/sect.apt-get.html', encoding='utf-8').read()
 body = para[para.index('<body'):para.rindex('</body>')]
 # 50 MB: one page made of the real handbook body repeated, plus one giant text node
@@ -23,8 +24,8 @@ def http_rec(rid, body, ctype='text/html', extra=b''):
             b'\r\n\r\n' + http + b'\r\n\r\n')
 zh = '<html><head><meta charset="utf-99"><title>t</title></head><body><p>这是一个测试页面，它的字符集声明是错误的，但内容是中文。我们需要正确地检测它。</p></body></html>'
 recs = [
-    http_rec('binary', os.urandom(200_000)),
-    http_rec('png', b'\x89PNG\r\n\x1a\n' + os.urandom(5000)),
+    http_rec('binary', rnd.randbytes(200_000)),
+    http_rec('png', b'\x89PNG\r\n\x1a\n' + rnd.randbytes(5000)),
     http_rec('badcharset-header', zh.encode('gb18030'), 'text/html; charset=x-totally-bogus'),
     http_rec('lying-header', zh.encode('gb18030'), 'text/html; charset=utf-8'),
     http_rec('garbage-charset', zh.encode('gb18030'), 'text/html; charset="\x01\xff<script>"'.encode('latin-1').decode('latin-1')),
@@ -32,7 +33,7 @@ recs = [
     http_rec('nul-bytes', b'<html><body><p>text with a NUL \x00 inside it and more words</p></body></html>'),
     http_rec('only-script', b'<html><head><script>var a=1;</script></head><body><script>x()</script></body></html>'),
     http_rec('pdf', b'%PDF-1.4 ...', 'application/pdf'),
-    http_rec('brotli', os.urandom(3000), 'text/html', b'Content-Encoding: br\r\n'),
+    http_rec('brotli', rnd.randbytes(3000), 'text/html', b'Content-Encoding: br\r\n'),
     http_rec('good', b'<html><body><article><p>A good page that must come through all of this damage.</p></article></body></html>'),
 ]
 open('bad.warc', 'wb').write(b''.join(recs))

@@ -95,6 +95,12 @@ static void test_wrong_lengths(void **state)
 	s = ids(b.data, b.len, &st);
 	assert_string_equal(s, "<a>,<b>,<c>,<d>,<e>");
 	free(s);
+	llm_buf_reset(&b);
+	five(&b, 99999999999L); /* a damaged length over max_record skips only its record */
+	s = ids(b.data, b.len, &st);
+	assert_string_equal(s, "<a>,<b>,<d>,<e>");
+	assert_int_equal(st.too_large, 1);
+	free(s);
 	llm_buf_free(&b);
 }
 
