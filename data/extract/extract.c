@@ -47,7 +47,6 @@ static const struct llm_key extract_keys[] = {
 	{"keep_lists", LLM_T_BOOL, "true", "keep list items (\"- \" prefix)", 0, 0, NULL},
 	{"prune_links", LLM_T_BOOL, "true", "drop link-dense blocks (menus, link lists)", 0, 0, NULL},
 	{"batch_records", LLM_T_INT, "512", "records handed to the workers at a time", 1, 1e6, NULL},
-	{"gzip_level", LLM_T_INT, "6", "gzip level for .gz outputs", 0, 9, NULL},
 	{NULL},
 };
 
@@ -628,7 +627,9 @@ static const struct llm_stage extract_stage = {
 		"libuchardet, and the page is converted to UTF-8 with iconv (bad bytes become\n"
 		"U+FFFD).  The main text is found as described in lib/html.h.  Damaged WARCs\n"
 		"(truncated, corrupt gzip members, wrong Content-Length, junk) are recovered\n"
-		"record by record and the damage is counted in the manifest (warc_*).",
+		"record by record and the damage is counted in the manifest (warc_*); damage\n"
+		"is never fatal.  With --skip-bad an unreadable HTML input file is skipped\n"
+		"instead of failing the run.",
 	.keys = extract_keys,
 	.options = extract_options,
 	.min_inputs = 1,
