@@ -2,7 +2,7 @@
  * html.c: main-content extraction from HTML (see html.h for the method).
  *
  * The tree comes from libxml2's HTML parser.  Per-element statistics
- * (text, link text, links, commas) are gathered in one iterative pass, so
+ * (text, link text, links) are gathered in one iterative pass, so
  * deep trees cannot overflow the stack; root choice, pruning and text
  * emission read those statistics instead of re-walking subtrees.
  */
@@ -86,7 +86,8 @@ static bool tag_is_block(enum tag t)
 	}
 }
 
-/* readability's "block child" set for turning text-only divs into paragraphs */
+/* children that make an element a container of blocks rather than a
+ * paragraph (readability's list, plus headings) */
 static bool tag_blocks_div(enum tag t)
 {
 	return t == T_A || t == T_BLOCKQUOTE || t == T_DL || t == T_DIV || t == T_IMG || t == T_OL ||
@@ -256,8 +257,6 @@ static int selector_group(const xmlNode *n, enum tag t)
 enum {
 	F_REMOVED = 1,  /* dropped by cleaning (subtree not visited) */
 	F_BLOCKKID = 2, /* has a child that stops it being a text-only div */
-	F_CAND = 4,     /* readability candidate */
-	F_INROOT = 8,   /* emitted as part of the chosen root set */
 };
 
 struct ninfo {
@@ -267,12 +266,10 @@ struct ninfo {
 	uint32_t link;    /* of which inside <a> */
 	uint32_t nlinks;  /* links with text */
 	uint32_t nshort;  /* of which shorter than 10 characters */
-	uint32_t commas;
 	uint32_t nkids;   /* kept element children */
 	uint8_t tag;
 	uint8_t flags;
 	int8_t group;     /* selector group, 0 none */
-	float score;
 };
 
 struct ex {
@@ -289,7 +286,7 @@ static uint32_t idx_of(const xmlNode *n)
 
 static void count_text(const unsigned char *s, struct ninfo *e, bool in_link)
 {
-	uint32_t chars = 0, commas = 0;
+	uint32_t chars = 0;
 	bool ws = true, any = false;
 	for (; *s; s++) {
 		unsigned c = *s;
@@ -309,15 +306,8 @@ static void count_text(const unsigned char *s, struct ninfo *e, bool in_link)
 		ws = false;
 		any = true;
 		chars++;
-		if (c == ',')
-			commas++;
-		else if (c == 0xEF && s[1] == 0xBC && s[2] == 0x8C) /* U+FF0C fullwidth comma */
-			commas++;
-		else if (c == 0xE3 && s[1] == 0x80 && s[2] == 0x81) /* U+3001 ideographic comma */
-			commas++;
 	}
 	e->text += chars;
-	e->commas += commas;
 	if (in_link)
 		e->link += chars;
 }
@@ -388,7 +378,6 @@ static void gather(struct ex *x, xmlNode *root)
 						pa->link += e->link;
 						pa->nlinks += e->nlinks;
 						pa->nshort += e->nshort;
-						pa->commas += e->commas;
 						pa->nkids++;
 						if (tag_blocks_div(e->tag))
 							pa->flags |= F_BLOCKKID;
