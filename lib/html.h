@@ -11,8 +11,9 @@
  *      text, unless the text-mass descent below finds over twice as much;
  *      the descent starts at the body and goes into the child holding most
  *      of the non-link text while that child holds >= 75% of its parent's
- *      (cleaning has removed the boilerplate, so this finds the smallest
- *      container of the prose); otherwise the whole body;
+ *      and is a container of blocks (never into a single paragraph);
+ *      cleaning has removed the boilerplate, so this finds the smallest
+ *      container of the prose; otherwise the whole body;
  *   3. pruning: link-dense divs, lists, paragraphs and tables (the rules of
  *      trafilatura's precision mode) and trailing headings are dropped;
  *   4. text: one line per heading, paragraph, list item ("- " prefix),
