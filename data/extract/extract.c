@@ -61,7 +61,7 @@ static const struct llm_option extract_options[] = {
 enum cnt {
 	C_RECORDS, C_RESPONSE, C_CONVERSION, C_HTML_FILES, C_OUT,
 	C_SKIP_TYPE, C_SKIP_CTYPE, C_SKIP_ENCODING, C_SKIP_EMPTY_PAYLOAD, C_SKIP_TOO_LARGE,
-	C_SKIP_BINARY, C_SKIP_PARSE, C_SKIP_EMPTY_TEXT, C_HTTP_NO_STATUS, C_HTTP_CHUNKING_BAD,
+	C_SKIP_BINARY, C_SKIP_PARSE, C_SKIP_EMPTY_TEXT, C_SKIP_UNREADABLE, C_HTTP_NO_STATUS, C_HTTP_CHUNKING_BAD,
 	C_CS_BOM, C_CS_UTF8, C_CS_HEADER, C_CS_META, C_CS_DETECTED, C_CS_FALLBACK,
 	C_CS_DECL_INVALID, C_CS_DECL_IGNORED, C_CS_REPLACED,
 	C_M_SELECTOR, C_M_DESCENT, C_M_BODY, C_PRUNED, C_REMOVED, C_BYTES_HTML, C_BYTES_TEXT,
@@ -71,7 +71,7 @@ enum cnt {
 static const char *const cnt_names[C_N] = {
 	"records_total", "records_response", "records_conversion", "html_files", "documents_out",
 	"skipped_record_type", "skipped_content_type", "skipped_content_encoding", "skipped_empty_payload",
-	"skipped_too_large", "skipped_binary", "skipped_parse_error", "skipped_empty_text",
+	"skipped_too_large", "skipped_binary", "skipped_parse_error", "skipped_empty_text", "skipped_unreadable",
 	"http_no_status_line", "http_chunking_bad",
 	"charset_bom", "charset_utf8", "charset_header", "charset_meta", "charset_detected",
 	"charset_fallback", "charset_declared_invalid", "charset_declared_ignored", "charset_replaced_bytes",
@@ -566,6 +566,7 @@ static int extract_run(struct llm_ctx *ctx)
 		rc = is_warc_input(p, fmt) ? read_warc(&x, p) : read_html_file(&x, p);
 		if (rc != 0 && ctx->skip_bad && !is_warc_input(p, fmt)) {
 			llm_warn("'%s': skipped (--skip-bad)", p);
+			x.totals[C_SKIP_UNREADABLE]++;
 			rc = 0;
 		}
 	}
@@ -597,7 +598,8 @@ static int extract_run(struct llm_ctx *ctx)
 			 (long long)x.totals[C_OUT],
 			 (long long)(x.totals[C_SKIP_TYPE] + x.totals[C_SKIP_CTYPE] + x.totals[C_SKIP_ENCODING] +
 				     x.totals[C_SKIP_EMPTY_PAYLOAD] + x.totals[C_SKIP_TOO_LARGE] +
-				     x.totals[C_SKIP_BINARY] + x.totals[C_SKIP_PARSE] + x.totals[C_SKIP_EMPTY_TEXT]));
+				     x.totals[C_SKIP_BINARY] + x.totals[C_SKIP_PARSE] + x.totals[C_SKIP_EMPTY_TEXT] +
+				     x.totals[C_SKIP_UNREADABLE]));
 	for (int i = 0; i < nw; i++) {
 		llm_charset_free(x.workers[i].cs);
 		llm_buf_free(&x.workers[i].scratch);
