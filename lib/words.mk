@@ -1,2 +1,2 @@
-# lib/words.c segments text with ICU (Debian libicu-dev).
-LIB_LIBS += -licuuc
+# lib/words.c: ICU word boundaries (Debian libicu-dev) and PCRE2 (libpcre2-dev).
+LIB_LIBS += -licuuc -lpcre2-8

@@ -105,7 +105,7 @@ int flt_pii_new(struct flt *f, const struct llm_config *cfg);
 /* language filter accessors for the manifest */
 const char *flt_language_label(const struct flt *f, int label);
 
-void flt_worker_init(struct flt_worker *w);
+void flt_worker_init(struct flt_worker *w, enum llm_words_mode mode);
 void flt_worker_free(struct flt_worker *w);
 /* Makes sure w->u64a/u64b hold n entries. */
 void flt_worker_u64(struct flt_worker *w, size_t n);

@@ -33,6 +33,7 @@ static const struct llm_key filter_keys[] = {
 	 "the chain, in order: url, language, gopher_repetition, gopher_quality, c4, "
 	 "fineweb_quality, pii", 0, 0, NULL},
 	{"rejects", LLM_T_STRING, "null", "write dropped documents (with filter_reason) to this JSONL file", 0, 0, NULL},
+	{"words", LLM_T_STRING, "\"spacy_en\"", "word-splitting rule for every filter: spacy_en (datatrove's English tokenizer rules) or icu (Unicode word boundaries)", 0, 0, "spacy_en|icu"},
 	{"batch_docs", LLM_T_INT, "512", "documents per parallel batch", 1, 1 << 20, NULL},
 
 	{"gopher_quality.min_doc_words", LLM_T_INT, "50", "fewest words (pure punctuation not counted); null disables", 0, 1e12, NULL},
@@ -147,10 +148,10 @@ static void stats_reason(struct flt_stats *s, const char *reason)
 
 /* ------------------------------------------------------------------------ */
 
-void flt_worker_init(struct flt_worker *w)
+void flt_worker_init(struct flt_worker *w, enum llm_words_mode mode)
 {
 	memset(w, 0, sizeof(*w));
-	if (llm_words_init(&w->words))
+	if (llm_words_init(&w->words, mode))
 		llm_die("cannot initialise word splitting");
 }
 
@@ -236,7 +237,7 @@ static int filter_run(struct llm_ctx *ctx)
 	int threads = ctx->threads;
 	r.workers = llm_calloc((size_t)threads, sizeof(*r.workers));
 	for (int t = 0; t < threads; t++)
-		flt_worker_init(&r.workers[t]);
+		flt_worker_init(&r.workers[t], (enum llm_words_mode)llm_words_parse_mode(llm_config_str(cfg, "words")));
 	struct llm_pool *pool = llm_pool_new(threads);
 	size_t batch_docs = (size_t)llm_config_int(cfg, "batch_docs");
 	r.batch = llm_calloc(batch_docs, sizeof(*r.batch));
