@@ -263,10 +263,14 @@ static void lens_push(struct lens *l, size_t n)
 	l->v[l->n++] = (uint32_t)n;
 }
 
+/* PCRE2 may skip its UTF-8 check only on text known to be valid; on invalid
+ * text a chunk with a bad sequence simply matches nothing. */
+static __thread uint32_t re_opts;
+
 static int re_search(pcre2_code *re, pcre2_match_data *md, const char *s, size_t n, size_t start,
 		     size_t *a, size_t *b)
 {
-	int rc = pcre2_match(re, (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK, md, NULL);
+	int rc = pcre2_match(re, (PCRE2_SPTR)s, n, start, re_opts, md, NULL);
 	if (rc < 0)
 		return 0;
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -606,6 +610,7 @@ size_t llm_words_split(struct llm_words *ws, const char *text, size_t len)
 	if (ws->mode == LLM_WORDS_ICU)
 		icu_split(ws, text, len);
 	else {
+		re_opts = llm_utf8_validate(text, len) == len ? PCRE2_NO_UTF_CHECK : 0;
 		en_split(ws, text, len);
 		en_special_matcher(ws, text);
 	}
