@@ -47,6 +47,7 @@ struct llm_fasttext {
 	int32_t size, nwords, nlabels;
 	int64_t ntokens, pruneidx_size;
 	char **words;      /* size entries, NUL-terminated */
+	uint32_t *wlen, *whash;
 	int64_t *counts;
 	int8_t *types;
 	/* word lookup: open addressing on the fastText hash */
@@ -55,6 +56,7 @@ struct llm_fasttext {
 	/* prune map (quantized models): bucket -> row offset */
 	int32_t *prune_keys, *prune_vals;
 	uint32_t prune_cap;
+	int32_t *prune_dense; /* bucket -> row or -1, when bucket is small enough */
 	struct ft_matrix in, out;
 	struct ft_node *tree; /* hierarchical softmax */
 	float t_sigmoid[513];
@@ -206,8 +208,7 @@ static int32_t dict_find(const struct llm_fasttext *ft, const char *w, size_t n,
 		int32_t wi = ft->word2int[id];
 		if (wi < 0)
 			return -1;
-		const char *s = ft->words[wi];
-		if (strncmp(s, w, n) == 0 && s[n] == '\0')
+		if (ft->whash[wi] == h && ft->wlen[wi] == n && memcmp(ft->words[wi], w, n) == 0)
 			return wi;
 		id = (id + 1) % ft->word2int_size;
 	}
@@ -224,6 +225,8 @@ static void prune_put(struct llm_fasttext *ft, int32_t key, int32_t val)
 
 static int32_t prune_get(const struct llm_fasttext *ft, int32_t key)
 {
+	if (ft->prune_dense)
+		return key < ft->bucket ? ft->prune_dense[key] : -1;
 	uint32_t i = ((uint32_t)key * 2654435761u) & (ft->prune_cap - 1);
 	while (ft->prune_keys[i] != -1) {
 		if (ft->prune_keys[i] == key)
@@ -330,6 +333,8 @@ struct llm_fasttext *llm_fasttext_load_mem(const void *data, size_t len, const c
 	ft->words = llm_calloc((size_t)ft->size, sizeof(char *));
 	ft->counts = llm_calloc((size_t)ft->size, sizeof(int64_t));
 	ft->types = llm_calloc((size_t)ft->size, 1);
+	ft->wlen = llm_calloc((size_t)ft->size, sizeof(uint32_t));
+	ft->whash = llm_calloc((size_t)ft->size, sizeof(uint32_t));
 	for (int32_t i = 0; i < ft->size; i++) {
 		const unsigned char *s = r.p + r.off;
 		const unsigned char *z = memchr(s, 0, r.len - r.off);
@@ -338,6 +343,8 @@ struct llm_fasttext *llm_fasttext_load_mem(const void *data, size_t len, const c
 			goto fail;
 		}
 		ft->words[i] = llm_strndup((const char *)s, (size_t)(z - s));
+		ft->wlen[i] = (uint32_t)(z - s);
+		ft->whash[i] = llm_fasttext_hash(ft->words[i], ft->wlen[i]);
 		r.off += (size_t)(z - s) + 1;
 		ft->counts[i] = rd_i64(&r);
 		ft->types[i] = (int8_t)rd_u8(&r);
@@ -367,6 +374,14 @@ struct llm_fasttext *llm_fasttext_load_mem(const void *data, size_t len, const c
 				goto fail;
 			}
 			prune_put(ft, k, v);
+		}
+		/* a direct table costs 4 bytes a bucket and saves the probing */
+		if (ft->bucket > 0 && ft->bucket <= (1 << 24)) {
+			ft->prune_dense = llm_malloc((size_t)ft->bucket * sizeof(int32_t));
+			memset(ft->prune_dense, 0xff, (size_t)ft->bucket * sizeof(int32_t));
+			for (uint32_t i = 0; i < ft->prune_cap; i++)
+				if (ft->prune_keys[i] >= 0 && ft->prune_keys[i] < ft->bucket)
+					ft->prune_dense[ft->prune_keys[i]] = ft->prune_vals[i];
 		}
 	}
 	/* word2int as fastText sizes it: ceil(size / 0.7) */
@@ -460,9 +475,12 @@ void llm_fasttext_free(struct llm_fasttext *ft)
 	free(ft->words);
 	free(ft->counts);
 	free(ft->types);
+	free(ft->wlen);
+	free(ft->whash);
 	free(ft->word2int);
 	free(ft->prune_keys);
 	free(ft->prune_vals);
+	free(ft->prune_dense);
 	matrix_free(&ft->in);
 	matrix_free(&ft->out);
 	free(ft->tree);
@@ -518,15 +536,87 @@ static void compute_subwords(const struct llm_fasttext *ft, struct llm_fasttext_
 		if ((w[i] & 0xC0) == 0x80)
 			continue;
 		size_t j = i;
+		uint32_t h = 2166136261u; /* FNV-1a of w[i..j), extended byte by byte */
 		for (int32_t k = 1; j < n && k <= ft->maxn; k++) {
-			j++;
-			while (j < n && (w[j] & 0xC0) == 0x80)
+			do {
+				h ^= (uint32_t)(int32_t)(int8_t)w[j];
+				h *= 16777619u;
 				j++;
-			if (k >= ft->minn && !(k == 1 && (i == 0 || j == n))) {
-				int32_t h = (int32_t)(llm_fasttext_hash(w + i, j - i) % (uint32_t)ft->bucket);
-				push_hash(ft, st, h);
-			}
+			} while (j < n && (w[j] & 0xC0) == 0x80);
+			if (k >= ft->minn && !(k == 1 && (i == 0 || j == n)))
+				push_hash(ft, st, (int32_t)(h % (uint32_t)ft->bucket));
 		}
+	}
+}
+
+/* Per-state cache of a token's input rows: most tokens repeat, and their
+ * rows (word id, hashed and prune-mapped n-grams) depend only on the bytes. */
+struct ft_cent {
+	uint32_t h, klen, koff, ioff, n;
+	bool used, label;
+};
+
+struct ft_cache {
+	const struct llm_fasttext *ft;
+	struct ft_cent *t;
+	size_t cap, used;
+	char *keys;
+	size_t klen, kcap;
+	float *vecs;     /* dim floats per entry: the sum of the token's rows */
+	size_t vlen, vcap;
+};
+
+#define FT_CACHE_SLOTS (1u << 18)
+#define FT_CACHE_MAX_TOKEN 64
+
+static struct ft_cache *cache_for(const struct llm_fasttext *ft, struct llm_fasttext_state *st)
+{
+	struct ft_cache *c = st->cache;
+	if (!c) {
+		c = st->cache = llm_calloc(1, sizeof(*c));
+		c->cap = FT_CACHE_SLOTS;
+		c->t = llm_calloc(c->cap, sizeof(*c->t));
+	}
+	if (c->ft != ft || c->used * 2 >= c->cap) {
+		memset(c->t, 0, c->cap * sizeof(*c->t));
+		c->used = c->klen = c->vlen = 0;
+		c->ft = ft;
+	}
+	return c;
+}
+
+static struct ft_cent *cache_slot(struct ft_cache *c, const char *tok, size_t n, uint32_t h)
+{
+	size_t i = (h * 2654435761u) & (c->cap - 1);
+	for (;;) {
+		struct ft_cent *e = &c->t[i];
+		if (!e->used || (e->h == h && e->klen == n && memcmp(c->keys + e->koff, tok, n) == 0))
+			return e;
+		i = (i + 1) & (c->cap - 1);
+	}
+}
+
+static void push_hash_token(struct llm_fasttext_state *st, uint32_t h)
+{
+	if (st->n_hashes == st->cap_hashes) {
+		st->cap_hashes = st->cap_hashes ? st->cap_hashes * 2 : 256;
+		st->hashes = llm_realloc(st->hashes, st->cap_hashes * sizeof(uint32_t));
+	}
+	st->hashes[st->n_hashes++] = h;
+}
+
+static void add_token_uncached(const struct llm_fasttext *ft, struct llm_fasttext_state *st,
+			       const char *tok, size_t n, uint32_t h, bool *label);
+static void add_row(const struct ft_matrix *mx, float *x, int64_t i);
+
+/* Sums the input rows st->ids[0..n_ids) into x (rows out of range, possible
+ * only in an inconsistent model, are skipped but still counted). */
+static void sum_rows(const struct llm_fasttext *ft, struct llm_fasttext_state *st, float *x)
+{
+	for (size_t r = 0; r < st->n_ids; r++) {
+		int64_t row = st->ids[r];
+		if (row >= 0 && row < ft->in.m)
+			add_row(&ft->in, x, row);
 	}
 }
 
@@ -534,9 +624,57 @@ static void add_token(const struct llm_fasttext *ft, struct llm_fasttext_state *
 		      const char *tok, size_t n)
 {
 	uint32_t h = llm_fasttext_hash(tok, n);
+	size_t dim = (size_t)ft->dim;
+	bool label;
+	st->n_ids = 0;
+	if (n > FT_CACHE_MAX_TOKEN) {
+		add_token_uncached(ft, st, tok, n, h, &label);
+		if (!label) {
+			sum_rows(ft, st, st->hidden);
+			st->nrows += st->n_ids;
+			push_hash_token(st, h);
+		}
+		return;
+	}
+	struct ft_cache *c = cache_for(ft, st);
+	struct ft_cent *e = cache_slot(c, tok, n, h);
+	if (!e->used) {
+		add_token_uncached(ft, st, tok, n, h, &label);
+		if (c->klen + n > c->kcap) {
+			c->kcap = (c->klen + n) * 2 + 4096;
+			c->keys = llm_realloc(c->keys, c->kcap);
+		}
+		if (c->vlen + dim > c->vcap) {
+			c->vcap = (c->vlen + dim) * 2 + 4096;
+			c->vecs = llm_realloc(c->vecs, c->vcap * sizeof(float));
+		}
+		float *v = c->vecs + c->vlen;
+		memset(v, 0, dim * sizeof(float));
+		if (!label)
+			sum_rows(ft, st, v);
+		memcpy(c->keys + c->klen, tok, n);
+		*e = (struct ft_cent){h, (uint32_t)n, (uint32_t)c->klen, (uint32_t)c->vlen,
+				      (uint32_t)st->n_ids, true, label};
+		c->klen += n;
+		c->vlen += dim;
+		c->used++;
+	}
+	if (e->label)
+		return;
+	const float *v = c->vecs + e->ioff;
+	for (size_t j = 0; j < dim; j++)
+		st->hidden[j] += v[j];
+	st->nrows += e->n;
+	push_hash_token(st, h);
+}
+
+static void add_token_uncached(const struct llm_fasttext *ft, struct llm_fasttext_state *st,
+			       const char *tok, size_t n, uint32_t h, bool *label)
+{
 	int32_t wid = dict_find(ft, tok, n, h);
 	bool is_label = wid >= 0 ? ft->types[wid] == 1
 				 : (n >= 9 && memcmp(tok, FT_LABEL_PREFIX, 9) == 0);
+	*label = is_label;
 	if (is_label)
 		return;
 	bool eos = n == 4 && memcmp(tok, FT_EOS, 4) == 0;
@@ -552,11 +690,6 @@ static void add_token(const struct llm_fasttext *ft, struct llm_fasttext_state *
 		st->tok[n + 1] = '>';
 		compute_subwords(ft, st, st->tok, n + 2);
 	}
-	if (st->n_hashes == st->cap_hashes) {
-		st->cap_hashes = st->cap_hashes ? st->cap_hashes * 2 : 256;
-		st->hashes = llm_realloc(st->hashes, st->cap_hashes * sizeof(uint32_t));
-	}
-	st->hashes[st->n_hashes++] = h;
 }
 
 static inline bool ft_space(unsigned char c)
@@ -667,7 +800,13 @@ int llm_fasttext_predict(const struct llm_fasttext *ft, struct llm_fasttext_stat
 			 const char *text, size_t len, int k, float threshold,
 			 struct llm_fasttext_pred *out)
 {
-	st->n_ids = 0;
+	if (!st->hidden) {
+		st->hidden = llm_malloc((size_t)ft->dim * sizeof(float));
+		st->output = llm_malloc((size_t)ft->nlabels * sizeof(float));
+	}
+	float *hidden = st->hidden;
+	memset(hidden, 0, (size_t)ft->dim * sizeof(float));
+	st->nrows = 0;
 	st->n_hashes = 0;
 	size_t i = 0;
 	while (i < len) {
@@ -680,6 +819,7 @@ int llm_fasttext_predict(const struct llm_fasttext *ft, struct llm_fasttext_stat
 			add_token(ft, st, text + s, i - s);
 	}
 	add_token(ft, st, FT_EOS, 4);
+	st->n_ids = 0;
 	for (int32_t a = 0; ft->word_ngrams > 1 && a < (int32_t)st->n_hashes; a++) {
 		uint64_t h = (uint64_t)(int64_t)(int32_t)st->hashes[a];
 		for (int32_t b = a + 1; b < (int32_t)st->n_hashes && b < a + ft->word_ngrams; b++) {
@@ -687,21 +827,11 @@ int llm_fasttext_predict(const struct llm_fasttext *ft, struct llm_fasttext_stat
 			push_hash(ft, st, (int32_t)(h % (uint64_t)(int64_t)ft->bucket));
 		}
 	}
-	if (st->n_ids == 0)
+	sum_rows(ft, st, hidden); /* word n-grams */
+	st->nrows += st->n_ids;
+	if (st->nrows == 0)
 		return 0;
-	if (!st->hidden) {
-		st->hidden = llm_malloc((size_t)ft->dim * sizeof(float));
-		st->output = llm_malloc((size_t)ft->nlabels * sizeof(float));
-	}
-	float *hidden = st->hidden;
-	memset(hidden, 0, (size_t)ft->dim * sizeof(float));
-	for (size_t r = 0; r < st->n_ids; r++) {
-		int64_t row = st->ids[r];
-		if (row < 0 || row >= ft->in.m)
-			continue; /* only possible with an inconsistent model; never read out of bounds */
-		add_row(&ft->in, hidden, row);
-	}
-	float inv = (float)(1.0 / (double)st->n_ids);
+	float inv = (float)(1.0 / (double)st->nrows);
 	for (int32_t j = 0; j < ft->dim; j++)
 		hidden[j] *= inv;
 
@@ -759,8 +889,16 @@ void llm_fasttext_state_free(struct llm_fasttext_state *st)
 	free(st->ids);
 	free(st->hashes);
 	free(st->hidden);
+	free(st->tmpv);
 	free(st->output);
 	free(st->heap);
 	free(st->tok);
+	struct ft_cache *c = st->cache;
+	if (c) {
+		free(c->t);
+		free(c->keys);
+		free(c->vecs);
+		free(c);
+	}
 	memset(st, 0, sizeof(*st));
 }

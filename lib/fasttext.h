@@ -15,7 +15,9 @@
  *             counts, DFS with the top-k heap) / one-vs-all sigmoids
  *
  * Scores are probabilities (exp of fastText's log score).  Arithmetic is
- * float in fastText's order, so scores agree with the reference to ~1e-6.
+ * float as in fastText; the rows of each distinct token are summed once and
+ * cached, so the sum's order differs from fastText's only by rounding
+ * (scores agree with the reference to ~1e-6).
  *
  * File layout (little-endian, fastText's own, version <= 12):
  *   i32 magic 793712314, i32 version
@@ -52,11 +54,13 @@ struct llm_fasttext_state {
 	size_t n_ids, cap_ids;
 	uint32_t *hashes;
 	size_t n_hashes, cap_hashes;
-	float *hidden, *output;
+	float *hidden, *output, *tmpv;
+	size_t nrows; /* input rows summed into hidden */
 	struct llm_fasttext_pred *heap;
 	size_t cap_heap;
 	char *tok;
 	size_t cap_tok;
+	void *cache; /* token -> input rows, for the model it was filled with */
 };
 #define LLM_FASTTEXT_STATE_INIT {0}
 

@@ -66,6 +66,8 @@ struct flt_worker {
 	uint64_t *u64a, *u64b;
 	size_t cap_u64;
 	struct flt_hset *hs;
+	uint64_t *poly[6]; /* gopher n-gram hashes (gopher.c) */
+	size_t cap_poly;
 };
 
 /* ---- a document in flight ---- */
@@ -109,6 +111,7 @@ void flt_worker_init(struct flt_worker *w, enum llm_words_mode mode);
 void flt_worker_free(struct flt_worker *w);
 /* Makes sure w->u64a/u64b hold n entries. */
 void flt_worker_u64(struct flt_worker *w, size_t n);
+void flt_worker_poly(struct flt_worker *w, size_t n);
 void flt_hset_free(struct flt_hset *h);
 /* datatrove's find_duplicates(x)[1]: code points in repeated spans. */
 size_t flt_dup_chars(struct flt_worker *w, const char *text, const struct flt_spans *x);

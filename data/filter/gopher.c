@@ -17,14 +17,15 @@
 
 struct hent {
 	uint64_t h;
-	size_t off, len;
-	uint32_t count, first;
-	bool used;
+	uint32_t off, len;  /* the key: base[off..off+len) */
+	uint32_t count;     /* 0 = empty slot */
+	uint32_t first;     /* index of the first occurrence */
 };
 
 struct flt_hset {
 	struct hent *t;
-	size_t cap;
+	size_t cap;   /* slots in use for this round (a power of two) */
+	size_t alloc; /* slots allocated */
 	const char *base;
 };
 
@@ -36,29 +37,27 @@ static void hset_reset(struct flt_worker *w, const char *base, size_t expect)
 	size_t cap = 64;
 	while (cap < expect * 2)
 		cap <<= 1;
-	if (h->cap < cap) {
+	if (h->alloc < cap) {
 		free(h->t);
 		h->t = llm_malloc(cap * sizeof(*h->t));
-		h->cap = cap;
-	} else {
-		cap = h->cap;
+		h->alloc = cap;
 	}
+	h->cap = cap; /* clear only what this round uses */
 	memset(h->t, 0, cap * sizeof(*h->t));
 	h->base = base;
 }
 
-/* Returns the entry for base[off..off+len), inserting it (count 0) if new. */
-static struct hent *hset_get(struct flt_hset *h, size_t off, size_t len, bool *found)
+/* Returns the entry for base[off..off+len) with hash hv, inserting it
+ * (count 0 -> the caller sets count) if new. */
+static struct hent *hset_get_h(struct flt_hset *h, size_t off, size_t len, uint64_t hv, bool *found)
 {
-	uint64_t hv = XXH3_64bits(h->base + off, len);
-	size_t mask = h->cap - 1, i = (size_t)hv & mask;
+	size_t mask = h->cap - 1, i = (size_t)(hv ^ (hv >> 29)) & mask;
 	for (;;) {
 		struct hent *e = &h->t[i];
-		if (!e->used) {
-			e->used = true;
+		if (e->count == 0) {
 			e->h = hv;
-			e->off = off;
-			e->len = len;
+			e->off = (uint32_t)off;
+			e->len = (uint32_t)len;
 			*found = false;
 			return e;
 		}
@@ -68,6 +67,11 @@ static struct hent *hset_get(struct flt_hset *h, size_t off, size_t len, bool *f
 		}
 		i = (i + 1) & mask;
 	}
+}
+
+static struct hent *hset_get(struct flt_hset *h, size_t off, size_t len, bool *found)
+{
+	return hset_get_h(h, off, len, XXH3_64bits(h->base + off, len), found);
 }
 
 void flt_hset_free(struct flt_hset *h)
@@ -272,7 +276,8 @@ static void find_duplicates(struct flt_worker *w, const char *text, const struct
 	*dup_el = *dup_chars = 0;
 	for (size_t i = 0; i < x->n; i++) {
 		bool found;
-		hset_get(w->hs, x->v[i].off, x->v[i].len, &found);
+		struct hent *e = hset_get(w->hs, x->v[i].off, x->v[i].len, &found);
+		e->count++;
 		if (found) {
 			(*dup_el)++;
 			*dup_chars += flt_cp_count(text + x->v[i].off, x->v[i].len);
@@ -370,50 +375,88 @@ static const char *gr_apply(const struct flt *f, struct flt_worker *w, struct fl
 	}
 	const struct flt_span *cps = w->parts.v; /* cps[i].off = code points before word i */
 
-	for (int t = 0; t < p->n_top; t++) {
-		size_t n = (size_t)p->top_n[t];
-		if (n == 0 || nw < n)
-			continue;
-		hset_reset(w, w->buf.data, nw);
-		struct hent *best = NULL;
-		for (size_t i = 0; i + n <= nw; i++) {
-			size_t off = w->u64a[i], end = w->u64a[i + n] - 1;
-			bool found;
-			struct hent *e = hset_get(w->hs, off, end - off, &found);
-			if (!found)
-				e->first = (uint32_t)i;
-			e->count++;
-			if (!best || e->count > best->count ||
-			    (e->count == best->count && e->first < best->first))
-				best = e;
+	/* Polynomial hashes of the n-gram strings, extended one word at a time:
+	 * hash(x + y) = hash(x) * B^|y| + hash(y), so an n-gram's hash is that of
+	 * its exact bytes (joined by ' ' for top n-grams, by '' for duplicated
+	 * ones) whatever the word boundaries; candidates are confirmed by memcmp. */
+	flt_worker_poly(w, nw);
+	uint64_t *wh = w->poly[0], *wp = w->poly[1], *gs = w->poly[2], *qs = w->poly[3],
+		 *gc = w->poly[4], *qc = w->poly[5];
+	const uint64_t B = 0x100000001b3ull;
+	for (size_t i = 0; i < nw; i++) {
+		uint64_t h = 0, q = 1;
+		for (uint32_t k = 0; k < wv[i].len; k++) {
+			h = h * B + (uint64_t)(unsigned char)text[wv[i].off + k] + 1;
+			q *= B;
 		}
-		size_t first = best->first;
-		double chars = (double)(cps[first + n].off - cps[first].off + (n - 1)) * best->count;
-		if (chars / tlen > p->top_frac[t])
-			return p->top_n[t] <= 10 ? top_reason[p->top_n[t]] : "top_n_gram";
+		wh[i] = h;
+		wp[i] = q;
+		gs[i] = gc[i] = h;
+		qs[i] = qc[i] = q;
 	}
-	for (int t = 0; t < p->n_dup; t++) {
-		size_t n = (size_t)p->dup_n[t];
+	size_t have = 1; /* gs/gc hold n-grams of this many words */
+	for (int t = 0; t < p->n_top + p->n_dup; t++) {
+		bool top = t < p->n_top;
+		size_t n = (size_t)(top ? p->top_n[t] : p->dup_n[t - p->n_top]);
 		if (n == 0)
 			continue;
-		size_t repeated = 0;
-		if (nw >= n) {
-			hset_reset(w, w->buf2.data, nw);
-			size_t idx = 0;
-			while (idx < nw - n + 1) {
-				size_t off = w->u64b[idx], end = w->u64b[idx + n];
+		if (n < have) { /* sizes out of order in the config: start again */
+			for (size_t i = 0; i < nw; i++) {
+				gs[i] = gc[i] = wh[i];
+				qs[i] = qc[i] = wp[i];
+			}
+			have = 1;
+		}
+		for (; have < n; have++)
+			for (size_t i = 0; i + have < nw; i++) {
+				size_t j = i + have;
+				gs[i] = (gs[i] * B + (uint64_t)' ' + 1) * wp[j] + wh[j];
+				qs[i] = qs[i] * B * wp[j];
+				gc[i] = gc[i] * wp[j] + wh[j];
+				qc[i] = qc[i] * wp[j];
+			}
+		if (top) {
+			if (nw < n)
+				continue;
+			hset_reset(w, w->buf.data, nw);
+			struct hent *best = NULL;
+			for (size_t i = 0; i + n <= nw; i++) {
+				size_t off = w->u64a[i], end = w->u64a[i + n] - 1;
 				bool found;
-				hset_get(w->hs, off, end - off, &found);
-				if (found) {
-					repeated += cps[idx + n].off - cps[idx].off;
-					idx += n;
-				} else {
-					idx++;
+				struct hent *e = hset_get_h(w->hs, off, end - off, gs[i], &found);
+				if (!found)
+					e->first = (uint32_t)i;
+				e->count++;
+				if (!best || e->count > best->count ||
+				    (e->count == best->count && e->first < best->first))
+					best = e;
+			}
+			size_t first = best->first;
+			double chars = (double)(cps[first + n].off - cps[first].off + (n - 1)) * best->count;
+			if (chars / tlen > p->top_frac[t])
+				return p->top_n[t] <= 10 ? top_reason[p->top_n[t]] : "top_n_gram";
+		} else {
+			size_t repeated = 0;
+			if (nw >= n) {
+				hset_reset(w, w->buf2.data, nw);
+				size_t idx = 0;
+				while (idx < nw - n + 1) {
+					size_t off = w->u64b[idx], end = w->u64b[idx + n];
+					bool found;
+					struct hent *e = hset_get_h(w->hs, off, end - off, gc[idx], &found);
+					if (found) {
+						repeated += cps[idx + n].off - cps[idx].off;
+						idx += n;
+					} else {
+						e->count = 1;
+						idx++;
+					}
 				}
 			}
+			int di = t - p->n_top;
+			if ((double)repeated / tlen > p->dup_frac[di])
+				return p->dup_n[di] <= 10 ? dup_reason[p->dup_n[di]] : "duplicated_n_grams";
 		}
-		if ((double)repeated / tlen > p->dup_frac[t])
-			return p->dup_n[t] <= 10 ? dup_reason[p->dup_n[t]] : "duplicated_n_grams";
 	}
 	return NULL;
 }

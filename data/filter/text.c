@@ -232,3 +232,12 @@ void flt_worker_u64(struct flt_worker *w, size_t n)
 	w->u64a = llm_realloc(w->u64a, w->cap_u64 * sizeof(uint64_t));
 	w->u64b = llm_realloc(w->u64b, w->cap_u64 * sizeof(uint64_t));
 }
+
+void flt_worker_poly(struct flt_worker *w, size_t n)
+{
+	if (w->cap_poly >= n + 1)
+		return;
+	w->cap_poly = (n + 1) * 2;
+	for (int k = 0; k < 6; k++)
+		w->poly[k] = llm_realloc(w->poly[k], w->cap_poly * sizeof(uint64_t));
+}

@@ -36,6 +36,8 @@ void flt_worker_free(struct flt_worker *w)
 	free(w->u64a);
 	free(w->u64b);
 	flt_hset_free(w->hs);
+	for (int k = 0; k < 6; k++)
+		free(w->poly[k]);
 }
 
 static const struct llm_key keys[] = {
