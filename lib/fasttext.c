@@ -57,6 +57,8 @@ struct llm_fasttext {
 	int32_t *prune_keys, *prune_vals;
 	uint32_t prune_cap;
 	int32_t *prune_dense; /* bucket -> row or -1, when bucket is small enough */
+	uint64_t *prune_bits; /* bucket kept?  (small enough to stay in cache) */
+	uint64_t bucket_m;    /* Lemire's fastmod constant for % bucket */
 	struct ft_matrix in, out;
 	struct ft_node *tree; /* hierarchical softmax */
 	float t_sigmoid[513];
@@ -225,8 +227,11 @@ static void prune_put(struct llm_fasttext *ft, int32_t key, int32_t val)
 
 static int32_t prune_get(const struct llm_fasttext *ft, int32_t key)
 {
-	if (ft->prune_dense)
-		return key < ft->bucket ? ft->prune_dense[key] : -1;
+	if (ft->prune_dense) {
+		if (key >= ft->bucket || !(ft->prune_bits[(uint32_t)key >> 6] >> (key & 63) & 1))
+			return -1;
+		return ft->prune_dense[key];
+	}
 	uint32_t i = ((uint32_t)key * 2654435761u) & (ft->prune_cap - 1);
 	while (ft->prune_keys[i] != -1) {
 		if (ft->prune_keys[i] == key)
@@ -379,9 +384,13 @@ struct llm_fasttext *llm_fasttext_load_mem(const void *data, size_t len, const c
 		if (ft->bucket > 0 && ft->bucket <= (1 << 24)) {
 			ft->prune_dense = llm_malloc((size_t)ft->bucket * sizeof(int32_t));
 			memset(ft->prune_dense, 0xff, (size_t)ft->bucket * sizeof(int32_t));
+			ft->prune_bits = llm_calloc(((size_t)ft->bucket + 63) / 64, sizeof(uint64_t));
 			for (uint32_t i = 0; i < ft->prune_cap; i++)
-				if (ft->prune_keys[i] >= 0 && ft->prune_keys[i] < ft->bucket)
-					ft->prune_dense[ft->prune_keys[i]] = ft->prune_vals[i];
+				if (ft->prune_keys[i] >= 0 && ft->prune_keys[i] < ft->bucket) {
+					int32_t k = ft->prune_keys[i];
+					ft->prune_dense[k] = ft->prune_vals[i];
+					ft->prune_bits[(uint32_t)k >> 6] |= 1ull << (k & 63);
+				}
 		}
 	}
 	/* word2int as fastText sizes it: ceil(size / 0.7) */
@@ -422,6 +431,8 @@ struct llm_fasttext *llm_fasttext_load_mem(const void *data, size_t len, const c
 		rd_fail(&r, "output matrix has fewer rows than labels");
 		goto fail;
 	}
+	if (ft->bucket > 0)
+		ft->bucket_m = UINT64_MAX / (uint32_t)ft->bucket + 1;
 	if (ft->loss == FT_LOSS_HS)
 		build_tree(ft);
 	for (int i = 0; i <= 512; i++) {
@@ -481,6 +492,7 @@ void llm_fasttext_free(struct llm_fasttext *ft)
 	free(ft->prune_keys);
 	free(ft->prune_vals);
 	free(ft->prune_dense);
+	free(ft->prune_bits);
 	matrix_free(&ft->in);
 	matrix_free(&ft->out);
 	free(ft->tree);
@@ -543,8 +555,12 @@ static void compute_subwords(const struct llm_fasttext *ft, struct llm_fasttext_
 				h *= 16777619u;
 				j++;
 			} while (j < n && (w[j] & 0xC0) == 0x80);
-			if (k >= ft->minn && !(k == 1 && (i == 0 || j == n)))
-				push_hash(ft, st, (int32_t)(h % (uint32_t)ft->bucket));
+			if (k >= ft->minn && !(k == 1 && (i == 0 || j == n))) {
+				/* h % bucket without a division (Lemire, Kaser, Kurz 2019) */
+				uint64_t low = ft->bucket_m * h;
+				uint32_t r = (uint32_t)(((unsigned __int128)low * (uint32_t)ft->bucket) >> 64);
+				push_hash(ft, st, (int32_t)r);
+			}
 		}
 	}
 }

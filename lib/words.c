@@ -148,7 +148,7 @@ struct llm_words_cache {
 	size_t toks_len, toks_cap;
 };
 
-#define CACHE_CAP (1u << 16)
+#define CACHE_CAP (1u << 18)
 
 static struct llm_words_cache *cache_new(void)
 {
@@ -279,6 +279,29 @@ static int re_search(pcre2_code *re, pcre2_match_data *md, const char *s, size_t
 	return 1;
 }
 
+/* suffix_search(s): the leftmost match ending at the end.  Every branch but
+ * "\.\.+$" spans at most llm_words_en_suffix_maxlen code points, so no
+ * match can start before that window or the trailing run of dots; searching
+ * from there (lookbehinds still see the bytes before) finds the same match. */
+static int suffix_search(pcre2_match_data *md, const char *s, size_t n, size_t *a, size_t *b)
+{
+	size_t start = n, k = 0;
+	while (start > 0 && k < llm_words_en_suffix_maxlen) {
+		start--;
+		while (start > 0 && ((unsigned char)s[start] & 0xC0) == 0x80)
+			start--;
+		k++;
+	}
+	if (n >= 2 && s[n - 1] == '.' && s[n - 2] == '.') {
+		size_t d = n - 2;
+		while (d > 0 && s[d - 1] == '.')
+			d--;
+		if (d < start)
+			start = d;
+	}
+	return re_search(en.suffix, md, s, n, start, a, b);
+}
+
 static void push_special(struct lens *out, const struct llm_words_rule *r)
 {
 	for (int k = 0; k < 4 && r->lens[k]; k++)
@@ -310,7 +333,7 @@ static void en_chunk(pcre2_match_data *md, const char *s, size_t n, struct lens 
 		for (;;) {
 			bool pre = re_search(en.prefix, md, s, n, 0, &a, &b);
 			size_t pa = a, pb = b;
-			bool suf = !pre && re_search(en.suffix, md, s, n, 0, &a, &b);
+			bool suf = !pre && suffix_search(md, s, n, &a, &b);
 			if (!pre && !suf)
 				break;
 			if ((sp = en_special(s, n))) {
@@ -328,7 +351,7 @@ static void en_chunk(pcre2_match_data *md, const char *s, size_t n, struct lens 
 				n -= pb;
 				if (en_special(s, n))
 					continue;
-				suf = re_search(en.suffix, md, s, n, 0, &a, &b);
+				suf = suffix_search(md, s, n, &a, &b);
 			}
 			if (suf) {
 				if (a == n)

@@ -70,6 +70,7 @@ struct llm_words_match {
 };
 extern const struct llm_words_match llm_words_en_matches[];
 extern const size_t llm_words_en_matches_n;
+extern const size_t llm_words_en_suffix_maxlen;
 extern const char llm_words_en_prefix[], llm_words_en_suffix[], llm_words_en_infix[],
 	llm_words_en_url[];
 extern const struct llm_words_rule llm_words_en_rules[];

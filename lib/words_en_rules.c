@@ -424,6 +424,8 @@ const char llm_words_en_url[] =
 	"}\\x{2B740}-\\x{2B81F}\\x{2B820}-\\x{2CEAF}\\x{2CEB0}-\\x{2EBEF}\\x{2E80}-\\x{2EFF}\\x{2F00}-\\x{2FDF}\\x{2FF0}"
 	"-\\x{2FFF}\\x{3000}-\\x{303F}\\x{31C0}-\\x{31EF}\\x{3200}-\\x{32FF}\\x{3300}-\\x{33FF}\\x{F900}-\\x{FAFF}\\x{FE3"
 	"0}-\\x{FE4F}\\x{1F200}-\\x{1F2FF}\\x{2F800}-\\x{2FA1F}]{2,63}))(?::\\d{2,5})?(?:[/?#]\\S*)?$";
+/* widest suffix branch in code points, besides the run of dots */
+const size_t llm_words_en_suffix_maxlen = 5;
 /* special cases: the string, then its tokens' byte lengths (0-terminated) */
 const struct llm_words_rule llm_words_en_rules[] = {
 	{"'", {1, 0}},

@@ -60,6 +60,20 @@ print("const char llm_words_en_prefix[] =\n\t%s;" % chunks(to_pcre(t.prefix_sear
 print("const char llm_words_en_suffix[] =\n\t%s;" % chunks(to_pcre(t.suffix_search.__self__.pattern)))
 print("const char llm_words_en_infix[] =\n\t%s;" % chunks(to_pcre(t.infix_finditer.__self__.pattern)))
 print("const char llm_words_en_url[] =\n\t%s;" % chunks(to_pcre(t.url_match.__self__.pattern)))
+# The suffix search only needs to start near the end: every branch of the
+# suffix expression has a bounded width except "\\.\\.+$" (a run of dots).
+import re._parser as sre_parse
+tree = sre_parse.parse(t.suffix_search.__self__.pattern)
+maxw, unbounded = 0, []
+for br in tree[0][1][1]:
+    w = br.getwidth()[1]
+    if w >= 1 << 30:
+        unbounded.append(str(br))
+    else:
+        maxw = max(maxw, w)
+assert unbounded == ["[(LITERAL, 46), (MAX_REPEAT, (1, MAXREPEAT, [(LITERAL, 46)])), (AT, AT_END)]"], unbounded
+print("/* widest suffix branch in code points, besides the run of dots */")
+print("const size_t llm_words_en_suffix_maxlen = %d;" % maxw)
 rules = []
 for key, toks in sorted(t.rules.items()):
     if any(ch.isspace() for ch in key):

@@ -137,7 +137,7 @@ def url_docs(corpus_docs, n_block, seed=1):
 
 def compare(name, dt, ll, docs):
     agree, dis = 0, []
-    text_diff = 0
+    text_diff = reason_diff = 0
     for d in docs:
         a, b = dt[d["id"]], ll.get(d["id"])
         if b is None:
@@ -147,9 +147,11 @@ def compare(name, dt, ll, docs):
             agree += 1
             if a[0] and a[2] != b[2]:
                 text_diff += 1
+            if not a[0] and a[1] and a[1] != b[1]:
+                reason_diff += 1
         else:
             dis.append((d, a, b))
-    return agree, dis, text_diff
+    return agree, dis, text_diff, reason_diff
 
 
 def main():
@@ -187,7 +189,7 @@ def main():
                          "--set", f"url.banned_subwords_file={json.dumps(os.path.join(asset, 'banned_subwords.txt'))}"]
             dt, secs = run_dt(name, fdocs, a.model)
             ll = run_llmake(a.bin, name, corpus, a.model, tmp, extra)
-            agree, dis, text_diff = compare(name, dt, ll, fdocs)
+            agree, dis, text_diff, reason_diff = compare(name, dt, ll, fdocs)
             n = len(fdocs)
             frac = agree / n if n else 1.0
             dt_drop = sum(1 for v in dt.values() if not v[0])
@@ -195,13 +197,13 @@ def main():
             ok = frac >= a.min_agree
             failed |= not ok
             out[name] = {"docs": n, "agree": agree, "agreement": frac, "dt_dropped": dt_drop,
-                         "llmake_dropped": ll_drop, "kept_text_differs": text_diff,
+                         "llmake_dropped": ll_drop, "kept_text_differs": text_diff, "dropped_reason_differs": reason_diff,
                          "datatrove_seconds": secs,
                          "disagreements": [{"id": d["id"], "datatrove": [x[0], x[1]], "llmake": [y[0], y[1]],
                                             "chars": len(d["text"])} for d, x, y in dis]}
             lines.append(f"{'ok ' if ok else 'BAD'} {name:18s} {agree}/{n} = {100 * frac:.2f}% agree "
                          f"(datatrove drops {dt_drop}, llmake drops {ll_drop}; kept docs with different "
-                         f"text: {text_diff})")
+                         f"text: {text_diff}; both drop, other reason: {reason_diff})")
             print(lines[-1], flush=True)
             if name == "language":
                 lab = sc = 0

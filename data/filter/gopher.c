@@ -17,16 +17,22 @@
 
 struct hent {
 	uint64_t h;
-	uint32_t off, len;  /* the key: base[off..off+len) */
-	uint32_t count;     /* 0 = empty slot */
-	uint32_t first;     /* index of the first occurrence */
+	uint32_t idx;   /* the key's element: span or first n-gram index */
+	uint32_t count; /* 0 = empty slot */
 };
+
+/* How an element index becomes a byte range of base. */
+enum hkey { HKEY_SPANS, HKEY_JOINED, HKEY_CONCAT };
 
 struct flt_hset {
 	struct hent *t;
 	size_t cap;   /* slots in use for this round (a power of two) */
 	size_t alloc; /* slots allocated */
 	const char *base;
+	enum hkey kind;
+	const struct flt_span *spans; /* HKEY_SPANS */
+	const uint64_t *starts;       /* HKEY_JOINED / HKEY_CONCAT: word starts */
+	size_t n;                     /* words per n-gram */
 };
 
 static void hset_reset(struct flt_worker *w, const char *base, size_t expect)
@@ -47,31 +53,53 @@ static void hset_reset(struct flt_worker *w, const char *base, size_t expect)
 	h->base = base;
 }
 
-/* Returns the entry for base[off..off+len) with hash hv, inserting it
- * (count 0 -> the caller sets count) if new. */
-static struct hent *hset_get_h(struct flt_hset *h, size_t off, size_t len, uint64_t hv, bool *found)
+static inline void hkey_range(const struct flt_hset *h, uint32_t idx, size_t *off, size_t *len)
+{
+	switch (h->kind) {
+	case HKEY_SPANS:
+		*off = h->spans[idx].off;
+		*len = h->spans[idx].len;
+		break;
+	case HKEY_JOINED: /* words joined by ' ': the n-gram ends before the next word's space */
+		*off = h->starts[idx];
+		*len = h->starts[idx + h->n] - 1 - *off;
+		break;
+	case HKEY_CONCAT:
+		*off = h->starts[idx];
+		*len = h->starts[idx + h->n] - *off;
+		break;
+	}
+}
+
+/* Returns the entry for element idx (hash hv), inserting it with count 0 if
+ * new; the caller counts. */
+static struct hent *hset_get_h(struct flt_hset *h, uint32_t idx, uint64_t hv, bool *found)
 {
 	size_t mask = h->cap - 1, i = (size_t)(hv ^ (hv >> 29)) & mask;
+	size_t off = 0, len = 0;
+	bool have = false;
 	for (;;) {
 		struct hent *e = &h->t[i];
 		if (e->count == 0) {
 			e->h = hv;
-			e->off = (uint32_t)off;
-			e->len = (uint32_t)len;
+			e->idx = idx;
 			*found = false;
 			return e;
 		}
-		if (e->h == hv && e->len == len && memcmp(h->base + e->off, h->base + off, len) == 0) {
-			*found = true;
-			return e;
+		if (e->h == hv) {
+			if (!have) {
+				hkey_range(h, idx, &off, &len);
+				have = true;
+			}
+			size_t eo = 0, el = 0;
+			hkey_range(h, e->idx, &eo, &el);
+			if (el == len && memcmp(h->base + eo, h->base + off, len) == 0) {
+				*found = true;
+				return e;
+			}
 		}
 		i = (i + 1) & mask;
 	}
-}
-
-static struct hent *hset_get(struct flt_hset *h, size_t off, size_t len, bool *found)
-{
-	return hset_get_h(h, off, len, XXH3_64bits(h->base + off, len), found);
 }
 
 void flt_hset_free(struct flt_hset *h)
@@ -273,10 +301,12 @@ static void find_duplicates(struct flt_worker *w, const char *text, const struct
 			    size_t *dup_el, size_t *dup_chars)
 {
 	hset_reset(w, text, x->n);
+	w->hs->kind = HKEY_SPANS;
+	w->hs->spans = x->v;
 	*dup_el = *dup_chars = 0;
 	for (size_t i = 0; i < x->n; i++) {
 		bool found;
-		struct hent *e = hset_get(w->hs, x->v[i].off, x->v[i].len, &found);
+		struct hent *e = hset_get_h(w->hs, (uint32_t)i, XXH3_64bits(text + x->v[i].off, x->v[i].len), &found);
 		e->count++;
 		if (found) {
 			(*dup_el)++;
@@ -419,31 +449,33 @@ static const char *gr_apply(const struct flt *f, struct flt_worker *w, struct fl
 			if (nw < n)
 				continue;
 			hset_reset(w, w->buf.data, nw);
-			struct hent *best = NULL;
+			w->hs->kind = HKEY_JOINED;
+			w->hs->starts = w->u64a;
+			w->hs->n = n;
+			uint32_t best_count = 0, first = 0;
 			for (size_t i = 0; i + n <= nw; i++) {
-				size_t off = w->u64a[i], end = w->u64a[i + n] - 1;
 				bool found;
-				struct hent *e = hset_get_h(w->hs, off, end - off, gs[i], &found);
-				if (!found)
-					e->first = (uint32_t)i;
-				e->count++;
-				if (!best || e->count > best->count ||
-				    (e->count == best->count && e->first < best->first))
-					best = e;
+				struct hent *e = hset_get_h(w->hs, (uint32_t)i, gs[i], &found);
+				e->count++; /* e->idx is the first occurrence */
+				if (e->count > best_count || (e->count == best_count && e->idx < first)) {
+					best_count = e->count;
+					first = e->idx;
+				}
 			}
-			size_t first = best->first;
-			double chars = (double)(cps[first + n].off - cps[first].off + (n - 1)) * best->count;
+			double chars = (double)(cps[first + n].off - cps[first].off + (n - 1)) * best_count;
 			if (chars / tlen > p->top_frac[t])
 				return p->top_n[t] <= 10 ? top_reason[p->top_n[t]] : "top_n_gram";
 		} else {
 			size_t repeated = 0;
 			if (nw >= n) {
 				hset_reset(w, w->buf2.data, nw);
+				w->hs->kind = HKEY_CONCAT;
+				w->hs->starts = w->u64b;
+				w->hs->n = n;
 				size_t idx = 0;
 				while (idx < nw - n + 1) {
-					size_t off = w->u64b[idx], end = w->u64b[idx + n];
 					bool found;
-					struct hent *e = hset_get_h(w->hs, off, end - off, gc[idx], &found);
+					struct hent *e = hset_get_h(w->hs, (uint32_t)idx, gc[idx], &found);
 					if (found) {
 						repeated += cps[idx + n].off - cps[idx].off;
 						idx += n;
