@@ -56,8 +56,11 @@ struct llm_fasttext {
 	/* prune map (quantized models): bucket -> row offset */
 	int32_t *prune_keys, *prune_vals;
 	uint32_t prune_cap;
-	int32_t *prune_dense; /* bucket -> row or -1, when bucket is small enough */
-	uint64_t *prune_bits; /* bucket kept?  (small enough to stay in cache) */
+	/* the same map, compact enough to stay in cache: a bit per bucket, the
+	 * bits set before each 64-bit word, and the rows in bucket order */
+	uint64_t *prune_bits;
+	uint32_t *prune_rank;
+	int32_t *prune_rows;
 	uint64_t bucket_m;    /* Lemire's fastmod constant for % bucket */
 	struct ft_matrix in, out;
 	struct ft_node *tree; /* hierarchical softmax */
@@ -227,10 +230,14 @@ static void prune_put(struct llm_fasttext *ft, int32_t key, int32_t val)
 
 static int32_t prune_get(const struct llm_fasttext *ft, int32_t key)
 {
-	if (ft->prune_dense) {
-		if (key >= ft->bucket || !(ft->prune_bits[(uint32_t)key >> 6] >> (key & 63) & 1))
+	if (ft->prune_bits) {
+		if (key >= ft->bucket)
 			return -1;
-		return ft->prune_dense[key];
+		uint32_t w = (uint32_t)key >> 6;
+		uint64_t below = ft->prune_bits[w] & ((2ull << (key & 63)) - 1);
+		if (!(below >> (key & 63)))
+			return -1;
+		return ft->prune_rows[ft->prune_rank[w] + (uint32_t)__builtin_popcountll(below) - 1];
 	}
 	uint32_t i = ((uint32_t)key * 2654435761u) & (ft->prune_cap - 1);
 	while (ft->prune_keys[i] != -1) {
@@ -380,17 +387,33 @@ struct llm_fasttext *llm_fasttext_load_mem(const void *data, size_t len, const c
 			}
 			prune_put(ft, k, v);
 		}
-		/* a direct table costs 4 bytes a bucket and saves the probing */
-		if (ft->bucket > 0 && ft->bucket <= (1 << 24)) {
-			ft->prune_dense = llm_malloc((size_t)ft->bucket * sizeof(int32_t));
-			memset(ft->prune_dense, 0xff, (size_t)ft->bucket * sizeof(int32_t));
-			ft->prune_bits = llm_calloc(((size_t)ft->bucket + 63) / 64, sizeof(uint64_t));
-			for (uint32_t i = 0; i < ft->prune_cap; i++)
-				if (ft->prune_keys[i] >= 0 && ft->prune_keys[i] < ft->bucket) {
-					int32_t k = ft->prune_keys[i];
-					ft->prune_dense[k] = ft->prune_vals[i];
+		if (ft->bucket > 0) {
+			size_t nw = ((size_t)ft->bucket + 63) / 64;
+			ft->prune_bits = llm_calloc(nw, sizeof(uint64_t));
+			ft->prune_rank = llm_calloc(nw, sizeof(uint32_t));
+			size_t kept = 0;
+			for (uint32_t i = 0; i < ft->prune_cap; i++) {
+				int32_t k = ft->prune_keys[i];
+				if (k >= 0 && k < ft->bucket && !(ft->prune_bits[(uint32_t)k >> 6] >> (k & 63) & 1)) {
 					ft->prune_bits[(uint32_t)k >> 6] |= 1ull << (k & 63);
+					kept++;
 				}
+			}
+			uint32_t acc = 0;
+			for (size_t w = 0; w < nw; w++) {
+				ft->prune_rank[w] = acc;
+				acc += (uint32_t)__builtin_popcountll(ft->prune_bits[w]);
+			}
+			ft->prune_rows = llm_malloc((kept ? kept : 1) * sizeof(int32_t));
+			for (uint32_t i = 0; i < ft->prune_cap; i++) {
+				int32_t k = ft->prune_keys[i];
+				if (k < 0 || k >= ft->bucket)
+					continue;
+				uint32_t w = (uint32_t)k >> 6;
+				uint64_t below = ft->prune_bits[w] & ((2ull << (k & 63)) - 1);
+				ft->prune_rows[ft->prune_rank[w] + (uint32_t)__builtin_popcountll(below) - 1] =
+					ft->prune_vals[i];
+			}
 		}
 	}
 	/* word2int as fastText sizes it: ceil(size / 0.7) */
@@ -491,8 +514,9 @@ void llm_fasttext_free(struct llm_fasttext *ft)
 	free(ft->word2int);
 	free(ft->prune_keys);
 	free(ft->prune_vals);
-	free(ft->prune_dense);
 	free(ft->prune_bits);
+	free(ft->prune_rank);
+	free(ft->prune_rows);
 	matrix_free(&ft->in);
 	matrix_free(&ft->out);
 	free(ft->tree);
