@@ -118,6 +118,7 @@ struct list_ctx {
 	struct sset *set;
 	struct llm_ac *ac;
 	size_t n;
+	struct sset seen; /* normalised words already added: a list is a set */
 };
 
 static void add_set(void *ctx, const char *s, size_t n)
@@ -131,8 +132,13 @@ static void add_word(void *ctx, const char *s, size_t n)
 	struct list_ctx *c = ctx;
 	char *norm = llm_malloc(n + 1);
 	size_t k = normalize(s, n, norm);
-	if (k)
+	/* an entry with no letters or digits normalises to "" and is ignored
+	 * (datatrove would keep "", which matches URLs that start or end with
+	 * a separator) */
+	if (k && !sset_get(&c->seen, norm, k)) {
+		sset_put(&c->seen, norm, k, 1);
 		llm_ac_add(c->ac, norm, k, (int)c->n++);
+	}
 	free(norm);
 }
 
@@ -404,9 +410,9 @@ int flt_url_new(struct flt *f, const struct llm_config *cfg)
 	u->banned = llm_ac_new();
 	u->soft = llm_ac_new();
 	u->sub = llm_ac_new();
-	struct list_ctx cd = {u, &u->domains, NULL, 0}, cu = {u, &u->urls, NULL, 0};
-	struct list_ctx cb = {u, NULL, u->banned, 0}, cs = {u, NULL, u->soft, 0},
-			csub = {u, NULL, u->sub, 0};
+	struct list_ctx cd = {.u = u, .set = &u->domains}, cu = {.u = u, .set = &u->urls};
+	struct list_ctx cb = {.u = u, .ac = u->banned}, cs = {.u = u, .ac = u->soft},
+			csub = {.u = u, .ac = u->sub};
 	if (load_opt_list(cfg, "url.domains_file", add_set, &cd) ||
 	    load_opt_list(cfg, "url.urls_file", add_set, &cu) ||
 	    load_opt_list(cfg, "url.banned_words_file", add_word, &cb) ||
@@ -427,8 +433,14 @@ int flt_url_new(struct flt *f, const struct llm_config *cfg)
 	llm_ac_build(u->banned);
 	llm_ac_build(u->soft);
 	llm_ac_build(u->sub);
+	sset_free(&cb.seen);
+	sset_free(&cs.seen);
+	sset_free(&csub.seen);
 	return 0;
 fail:
+	sset_free(&cb.seen);
+	sset_free(&cs.seen);
+	sset_free(&csub.seen);
 	url_free(f);
 	f->p = NULL;
 	return -1;

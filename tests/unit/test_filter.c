@@ -283,6 +283,26 @@ static void test_url(void **state)
 				 cases[i].want ? cases[i].want : "keep");
 	}
 	f.free(&f);
+	/* soft-banned words: a list is a set, so a word listed twice counts once */
+	char *dir = tu_tmpdir();
+	char *list = llm_asprintf("%s/soft.txt", dir);
+	tu_write(list, "# comment\nfoo\nfoo\nBar-\n\nbaz\n", 30);
+	char *ov = llm_asprintf("url.soft_banned_words_file=\"%s\"", list);
+	struct llm_config c2;
+	assert_int_equal(llm_config_load(&c2, keys, NULL, &ov, 1), 0);
+	struct flt g = {0};
+	assert_int_equal(flt_url_new(&g, &c2), 0);
+	d.url = "https://example.com/foo/x";
+	assert_null(g.apply(&g, &wk, &d));
+	d.url = "https://example.com/foo/bar";
+	assert_string_equal(g.apply(&g, &wk, &d), "soft_blacklisted");
+	d.url = "https://example.com/foo-BAR";   /* words match case-sensitively */
+	assert_null(g.apply(&g, &wk, &d));
+	g.free(&g);
+	llm_config_free(&c2);
+	free(ov);
+	free(list);
+	tu_rmdir(dir);
 }
 
 static bool collect(void *ctx, int id, size_t a, size_t b)
