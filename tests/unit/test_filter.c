@@ -286,7 +286,8 @@ static void test_url(void **state)
 	/* soft-banned words: a list is a set, so a word listed twice counts once */
 	char *dir = tu_tmpdir();
 	char *list = llm_asprintf("%s/soft.txt", dir);
-	tu_write(list, "# comment\nfoo\nfoo\nBar-\n\nbaz\n", 30);
+	const char *soft = "# comment\nfoo\nfoo\nBar-\n\nbaz\n";
+	tu_write(list, soft, strlen(soft));
 	char *ov = llm_asprintf("url.soft_banned_words_file=\"%s\"", list);
 	struct llm_config c2;
 	assert_int_equal(llm_config_load(&c2, keys, NULL, &ov, 1), 0);
