@@ -800,22 +800,74 @@ static inline float std_log(float x)
 }
 
 /* Keeps the k best (score, label) pairs; heap[0..n) sorted best first. */
+/* The k best (log score, label) pairs, kept exactly as fastText keeps them:
+ * a std::push_heap / pop_heap min-heap ordered by score alone, finished
+ * with std::sort_heap (libstdc++'s algorithms), so that equal scores come
+ * out in fastText's order and the top label of a tie is fastText's. */
 struct topk {
-	struct llm_fasttext_pred *v; /* prob field holds the log score here */
+	struct llm_fasttext_pred *v; /* prob field holds the log score here; k + 1 slots */
 	int n, k;
 };
 
+static inline bool pair_greater(const struct llm_fasttext_pred *a, const struct llm_fasttext_pred *b)
+{
+	return a->prob > b->prob;
+}
+
+static void heap_sift_up(struct llm_fasttext_pred *h, int hole, int top, struct llm_fasttext_pred val)
+{
+	int parent = (hole - 1) / 2;
+	while (hole > top && pair_greater(&h[parent], &val)) {
+		h[hole] = h[parent];
+		hole = parent;
+		parent = (hole - 1) / 2;
+	}
+	h[hole] = val;
+}
+
+static void heap_adjust(struct llm_fasttext_pred *h, int hole, int len, struct llm_fasttext_pred val)
+{
+	int top = hole, child = hole;
+	while (child < (len - 1) / 2) {
+		child = 2 * (child + 1);
+		if (pair_greater(&h[child], &h[child - 1]))
+			child--;
+		h[hole] = h[child];
+		hole = child;
+	}
+	if ((len & 1) == 0 && child == (len - 2) / 2) {
+		child = 2 * (child + 1);
+		h[hole] = h[child - 1];
+		hole = child - 1;
+	}
+	heap_sift_up(h, hole, top, val);
+}
+
+/* std::pop_heap on h[0..len): moves the front to h[len-1]. */
+static void heap_pop(struct llm_fasttext_pred *h, int len)
+{
+	if (len > 1) {
+		struct llm_fasttext_pred val = h[len - 1];
+		h[len - 1] = h[0];
+		heap_adjust(h, 0, len - 1, val);
+	}
+}
+
 static void topk_push(struct topk *t, float score, int label)
 {
-	if (t->n == t->k && score < t->v[t->n - 1].prob)
-		return;
-	int i = t->n < t->k ? t->n++ : t->n - 1;
-	while (i > 0 && t->v[i - 1].prob < score) {
-		t->v[i] = t->v[i - 1];
-		i--;
+	struct llm_fasttext_pred p = {label, score};
+	t->v[t->n++] = p;
+	heap_sift_up(t->v, t->n - 1, 0, p);
+	if (t->n > t->k) {
+		heap_pop(t->v, t->n);
+		t->n--;
 	}
-	t->v[i].prob = score;
-	t->v[i].label = label;
+}
+
+static void topk_sort(struct topk *t)
+{
+	for (int len = t->n; len > 1; len--)
+		heap_pop(t->v, len);
 }
 
 static void hs_dfs(const struct llm_fasttext *ft, struct topk *t, float log_thr, int32_t node,
@@ -823,7 +875,7 @@ static void hs_dfs(const struct llm_fasttext *ft, struct topk *t, float log_thr,
 {
 	if (score < log_thr)
 		return;
-	if (t->n == t->k && score < t->v[t->n - 1].prob)
+	if (t->n == t->k && score < t->v[0].prob)
 		return;
 	const struct ft_node *nd = &ft->tree[node];
 	if (nd->left == -1 && nd->right == -1) {
@@ -879,8 +931,8 @@ int llm_fasttext_predict(const struct llm_fasttext *ft, struct llm_fasttext_stat
 		k = ft->nlabels;
 	if (k == 0)
 		return 0;
-	if (st->cap_heap < (size_t)k) {
-		st->cap_heap = (size_t)k;
+	if (st->cap_heap < (size_t)k + 1) {
+		st->cap_heap = (size_t)k + 1;
 		st->heap = llm_realloc(st->heap, st->cap_heap * sizeof(*st->heap));
 	}
 	struct topk t = {st->heap, 0, k};
@@ -914,9 +966,12 @@ int llm_fasttext_predict(const struct llm_fasttext *ft, struct llm_fasttext_stat
 		for (int32_t l = 0; l < ft->nlabels; l++) {
 			if (o[l] < threshold)
 				continue;
+			if (t.n == t.k && std_log(o[l]) < t.v[0].prob)
+				continue;
 			topk_push(&t, std_log(o[l]), l);
 		}
 	}
+	topk_sort(&t);
 	for (int a = 0; a < t.n; a++) {
 		out[a].label = t.v[a].label;
 		out[a].prob = expf(t.v[a].prob);

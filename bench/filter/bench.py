@@ -48,13 +48,16 @@ def datatrove_chain(docs, model):
 
 def llmake(bin_dir, corpus, model, threads, tmp):
     out = os.path.join(tmp, f"out{threads}.jsonl")
-    cmd = [os.path.join(bin_dir, "llmake-filter"), "-q", corpus, "-o", out, "-j", str(threads),
-           "-f", json.dumps(CHAIN), "--model", model]
+    # /usr/bin/time reports the peak RSS of llmake-filter itself: a process
+    # exec'd straight from this one would inherit Python's high-water mark
+    cmd = ["/usr/bin/time", "-f", "%M", os.path.join(bin_dir, "llmake-filter"), "-q", corpus, "-o", out,
+           "-j", str(threads), "-f", json.dumps(CHAIN), "--model", model]
     w0 = time.perf_counter()
-    subprocess.run(cmd, check=True)
+    r = subprocess.run(cmd, check=True, capture_output=True, text=True)
     wall = time.perf_counter() - w0
+    rss = int(r.stderr.strip().splitlines()[-1]) * 1024
     m = json.load(open(out + ".manifest.json"))
-    return wall, m["cpu_seconds"], m["counts"]["documents_out"], m["peak_rss_bytes"]
+    return wall, m["cpu_seconds"], m["counts"]["documents_out"], rss
 
 
 def main():
