@@ -16,7 +16,7 @@
 /* Span hash set: keys are byte ranges of one base buffer. */
 
 struct hent {
-	uint64_t h;
+	uint32_t h;     /* high half of the key's hash (the low half picks the slot) */
 	uint32_t idx;   /* the key's element: span or first n-gram index */
 	uint32_t count; /* 0 = empty slot */
 };
@@ -76,17 +76,18 @@ static inline void hkey_range(const struct flt_hset *h, uint32_t idx, size_t *of
 static struct hent *hset_get_h(struct flt_hset *h, uint32_t idx, uint64_t hv, bool *found)
 {
 	size_t mask = h->cap - 1, i = (size_t)(hv ^ (hv >> 29)) & mask;
+	uint32_t hi = (uint32_t)(hv >> 32);
 	size_t off = 0, len = 0;
 	bool have = false;
 	for (;;) {
 		struct hent *e = &h->t[i];
 		if (e->count == 0) {
-			e->h = hv;
+			e->h = hi;
 			e->idx = idx;
 			*found = false;
 			return e;
 		}
-		if (e->h == hv) {
+		if (e->h == hi) {
 			if (!have) {
 				hkey_range(h, idx, &off, &len);
 				have = true;
