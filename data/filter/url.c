@@ -20,12 +20,16 @@
 #include "filter.h"
 
 /* ------------------------------------------------------------------------ */
-/* String hash set with one-byte values */
+/* String hash set with one-byte values.  Keys live in one arena (NUL-
+ * terminated, addressed by offset), so millions of blocklisted domains cost
+ * their bytes plus 9 bytes a slot, not a heap allocation each. */
 
 struct sset {
-	char **keys;
+	uint64_t *slots; /* arena offset + 1; 0 = empty */
 	uint8_t *vals;
 	size_t cap, n;
+	char *arena;
+	size_t alen, acap;
 };
 
 static void sset_grow(struct sset *s);
@@ -33,18 +37,31 @@ static void sset_grow(struct sset *s);
 static size_t sset_slot(const struct sset *s, const char *k, size_t n)
 {
 	size_t mask = s->cap - 1, i = (size_t)XXH3_64bits(k, n) & mask;
-	while (s->keys[i] && !(strncmp(s->keys[i], k, n) == 0 && s->keys[i][n] == '\0'))
+	for (;;) {
+		uint64_t o = s->slots[i];
+		if (!o)
+			return i;
+		const char *key = s->arena + (o - 1);
+		if (strncmp(key, k, n) == 0 && key[n] == '\0')
+			return i;
 		i = (i + 1) & mask;
-	return i;
+	}
 }
 
 static void sset_put(struct sset *s, const char *k, size_t n, uint8_t v)
 {
-	if (s->n * 2 >= s->cap)
+	if (s->n * 4 >= s->cap * 3) /* load factor 3/4 */
 		sset_grow(s);
 	size_t i = sset_slot(s, k, n);
-	if (!s->keys[i]) {
-		s->keys[i] = llm_strndup(k, n);
+	if (!s->slots[i]) {
+		if (s->alen + n + 1 > s->acap) {
+			s->acap = (s->alen + n + 1) * 2;
+			s->arena = llm_realloc(s->arena, s->acap);
+		}
+		memcpy(s->arena + s->alen, k, n);
+		s->arena[s->alen + n] = '\0';
+		s->slots[i] = s->alen + 1;
+		s->alen += n + 1;
 		s->n++;
 		s->vals[i] = v;
 	} else {
@@ -54,20 +71,21 @@ static void sset_put(struct sset *s, const char *k, size_t n, uint8_t v)
 
 static void sset_grow(struct sset *s)
 {
-	struct sset o = *s;
-	s->cap = o.cap ? o.cap * 2 : 1024;
-	s->keys = llm_calloc(s->cap, sizeof(char *));
+	uint64_t *os = s->slots;
+	uint8_t *ov = s->vals;
+	size_t ocap = s->cap;
+	s->cap = ocap ? ocap * 2 : 1024;
+	s->slots = llm_calloc(s->cap, sizeof(uint64_t));
 	s->vals = llm_calloc(s->cap, 1);
-	s->n = 0;
-	for (size_t i = 0; i < o.cap; i++)
-		if (o.keys[i]) {
-			size_t j = sset_slot(s, o.keys[i], strlen(o.keys[i]));
-			s->keys[j] = o.keys[i];
-			s->vals[j] = o.vals[i];
-			s->n++;
+	for (size_t i = 0; i < ocap; i++)
+		if (os[i]) {
+			const char *key = s->arena + (os[i] - 1);
+			size_t j = sset_slot(s, key, strlen(key));
+			s->slots[j] = os[i];
+			s->vals[j] = ov[i];
 		}
-	free(o.keys);
-	free(o.vals);
+	free(os);
+	free(ov);
 }
 
 /* 0 when absent, else the value (>= 1). */
@@ -76,15 +94,14 @@ static int sset_get(const struct sset *s, const char *k, size_t n)
 	if (!s->cap)
 		return 0;
 	size_t i = sset_slot(s, k, n);
-	return s->keys[i] ? s->vals[i] : 0;
+	return s->slots[i] ? s->vals[i] : 0;
 }
 
 static void sset_free(struct sset *s)
 {
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->keys[i]);
-	free(s->keys);
+	free(s->slots);
 	free(s->vals);
+	free(s->arena);
 }
 
 /* ------------------------------------------------------------------------ */
