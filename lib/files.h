@@ -9,6 +9,7 @@
 #define LLM_FILES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct llm_strv {

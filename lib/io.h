@@ -25,9 +25,11 @@ struct llm_in;
 struct llm_in *llm_in_open(const char *path);
 /* Reads up to n bytes; returns bytes read, 0 at end, -1 on error (printed). */
 long llm_in_read(struct llm_in *in, void *buf, size_t n);
-/* Reads one line (without its '\n') into line.  Lines longer than max_len
- * are an error (the line is not returned; message names file and line).
- * Returns 1 for a line, 0 at end of file, -1 on error (printed). */
+/* Reads one line (without its '\n') into line (replacing its contents).
+ * Returns 1 for a line, 0 at end of file, -1 on a read/decompression error
+ * (printed, naming the file and offset), or -2 when the line is longer than
+ * max_len: then the whole line has been consumed and discarded, nothing is
+ * printed, and the caller reports it (llm_in_line() names it) and may go on. */
 int llm_in_getline(struct llm_in *in, struct llm_buf *line, size_t max_len);
 const char *llm_in_path(const struct llm_in *in);
 /* 1-based number of the line last returned by llm_in_getline. */

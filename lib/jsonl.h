@@ -6,7 +6,11 @@
  * the file, the line and the byte offset of the line's start in the
  * (uncompressed) stream.  With skip_bad, bad records are counted and warned
  * about and reading goes on with the next line; otherwise the first bad
- * record is an error.
+ * record is an error.  A bad record is: invalid JSON, not an object, a
+ * missing or non-string "text", invalid UTF-8 anywhere in the line, a
+ * "\u0000" escape (NUL cannot round-trip through C strings), a non-object
+ * "metadata", an "id" that is neither string nor number, or a line longer
+ * than max_line.  Blank lines are skipped silently.
  */
 #ifndef LLM_JSONL_H
 #define LLM_JSONL_H
@@ -24,7 +28,6 @@
 struct llm_jsonl_opts {
 	size_t max_line;       /* 0 = LLM_MAX_LINE_DEFAULT */
 	bool skip_bad;         /* count and skip bad records instead of failing */
-	bool allow_missing_id; /* else a missing id is synthesised as FILE:LINE */
 };
 
 /* One document.  All pointers are owned by the reader and valid until the
@@ -33,7 +36,8 @@ struct llm_doc {
 	cJSON *json;      /* the whole object (may be modified by the caller) */
 	const char *text; /* NUL-terminated, valid UTF-8 */
 	size_t text_len;
-	const char *id;   /* string id ("id" as a string, or a number printed) */
+	const char *id;   /* "id" as a string, a number printed, or "BASENAME:LINE"
+			     when the document has none */
 	uint64_t line;    /* 1-based line number */
 	uint64_t offset;  /* byte offset of the line in the uncompressed stream */
 };

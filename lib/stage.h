@@ -25,6 +25,7 @@
 #include "config.h"
 #include "files.h"
 #include "manifest.h"
+#include "util.h"
 
 struct llm_ctx;
 
