@@ -1078,9 +1078,10 @@ int llm_model_decode(struct llm_model *m, struct llm_kv_cache *kv, const int32_t
 	float *x = fa((size_t)n * C), *xn = fa((size_t)n * C), *q = fa((size_t)n * QD);
 	float *att = fa((size_t)n * QD), *hg = fa((size_t)n * F), *hu = fa((size_t)n * F);
 	float *rs = fa((size_t)n * LLM_MAX(NH, 1)), *tmp = fa((size_t)n * QD);
+	float *hh = fa((size_t)n * F);
 	for (int i = 0; i < n; i++) {
 		if (tokens[i] < 0 || tokens[i] >= c->vocab_size) {
-			free(x), free(xn), free(q), free(att), free(hg), free(hu), free(rs), free(tmp);
+			free(x), free(xn), free(q), free(att), free(hg), free(hu), free(rs), free(tmp), free(hh);
 			return -1;
 		}
 		memcpy(x + (size_t)i * C, m->wte + (size_t)tokens[i] * C, (size_t)C * sizeof(float));
@@ -1118,12 +1119,12 @@ int llm_model_decode(struct llm_model *m, struct llm_kv_cache *kv, const int32_t
 		rmsnorm_fwd(xn, rs, x, w->ln2, n, C, c->rms_norm_eps);
 		llm_linear_fwd(hg, xn, w->wg, n, C, F, false);
 		llm_linear_fwd(hu, xn, w->wu, n, C, F, false);
-		swiglu_fwd(hg, hg, hu, (long)n * F);
-		llm_linear_fwd(x, hg, w->wd, n, F, C, true);
+		swiglu_fwd(hh, hg, hu, (long)n * F);
+		llm_linear_fwd(x, hh, w->wd, n, F, C, true);
 	}
 	rmsnorm_fwd(xn, rs, x + (size_t)(n - 1) * C, m->lnf, 1, C, c->rms_norm_eps);
 	llm_linear_fwd(logits, xn, m->head, 1, C, c->vocab_size, false);
 	kv->pos += n;
-	free(x), free(xn), free(q), free(att), free(hg), free(hu), free(rs), free(tmp);
+	free(x), free(xn), free(q), free(att), free(hg), free(hu), free(rs), free(tmp), free(hh);
 	return 0;
 }
