@@ -31,6 +31,31 @@
 #define LLM_HOT
 #endif
 
+/* exp for vector loops (Cephes expf polynomial, ~1 ulp on [-87, 88]):
+ * branch-free so `omp simd` loops vectorize; libm's expf does not. */
+#pragma omp declare simd
+static inline float fast_expf(float x)
+{
+	x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+	float fx = floorf(x * 1.44269504088896341f + 0.5f);
+	x -= fx * 0.693359375f;
+	x -= fx * -2.12194440e-4f;
+	float z = x * x;
+	float y = 1.9875691500E-4f;
+	y = y * x + 1.3981999507E-3f;
+	y = y * x + 8.3334519073E-3f;
+	y = y * x + 4.1665795894E-2f;
+	y = y * x + 1.6666665459E-1f;
+	y = y * x + 5.0000001201E-1f;
+	y = y * z + x + 1.0f;
+	union {
+		uint32_t u;
+		float f;
+	} e;
+	e.u = (uint32_t)((int32_t)fx + 127) << 23;
+	return y * e.f;
+}
+
 #define RED_CHUNKS 64 /* fixed row chunks for deterministic column reductions */
 #define CLS_ROWS 256  /* classifier rows per block */
 
@@ -638,8 +663,9 @@ LLM_HOT static float attn_row(const float *restrict q, const float *restrict K,
 			mx = d;
 	}
 	float sum = 0;
+#pragma omp simd reduction(+ : sum)
 	for (int s = 0; s < ns; s++) {
-		buf[s] = expf(buf[s] - mx);
+		buf[s] = fast_expf(buf[s] - mx);
 		sum += buf[s];
 	}
 	for (int j = 0; j < HD; j++)
@@ -690,7 +716,8 @@ LLM_HOT static void attn_bwd_item(const float *restrict q, const float *restrict
 				  const float *restrict v, const float *restrict att,
 				  const float *restrict datt, const float *restrict lse,
 				  float *restrict dq, float *restrict dk, float *restrict dv, int b,
-				  int kvh, int T, int NH, int NKV, int HD)
+				  int kvh, int T, int NH, int NKV, int HD, float *restrict pbuf,
+				  float *restrict dpbuf)
 {
 	int QD = NH * HD, KD = NKV * HD, grp = NH / NKV;
 	float scale = 1.0f / sqrtf((float)HD);
@@ -715,19 +742,27 @@ LLM_HOT static void attn_bwd_item(const float *restrict q, const float *restrict
 			for (int j = 0; j < HD; j++)
 				dqt[j] = 0;
 			for (int s = 0; s <= t; s++) {
-				size_t srow = (size_t)b * T + s;
-				const float *ks = k + srow * KD + (size_t)kvh * HD;
-				const float *vs = v + srow * KD + (size_t)kvh * HD;
-				float *dks = dk + srow * KD + (size_t)kvh * HD;
-				float *dvs = dv + srow * KD + (size_t)kvh * HD;
+				const float *ks = k + ((size_t)b * T + s) * KD + (size_t)kvh * HD;
+				const float *vs = v + ((size_t)b * T + s) * KD + (size_t)kvh * HD;
 				float sc = 0, dp = 0;
 #pragma omp simd reduction(+ : sc, dp)
 				for (int j = 0; j < HD; j++) {
 					sc += qt[j] * ks[j];
 					dp += dot_[j] * vs[j];
 				}
-				float p = expf(sc * scale - l);
-				float ds = p * (dp - D) * scale;
+				pbuf[s] = sc * scale - l;
+				dpbuf[s] = dp;
+			}
+#pragma omp simd
+			for (int s = 0; s <= t; s++)
+				pbuf[s] = fast_expf(pbuf[s]);
+			for (int s = 0; s <= t; s++) {
+				size_t srow = (size_t)b * T + s;
+				const float *ks = k + srow * KD + (size_t)kvh * HD;
+				float *dks = dk + srow * KD + (size_t)kvh * HD;
+				float *dvs = dv + srow * KD + (size_t)kvh * HD;
+				float p = pbuf[s];
+				float ds = p * (dpbuf[s] - D) * scale;
 #pragma omp simd
 				for (int j = 0; j < HD; j++) {
 					dqt[j] += ds * ks[j];
@@ -746,10 +781,17 @@ static void attention_bwd(const struct llm_model *m, float *dq, float *dk, float
 	const struct llm_model_config *c = &m->cfg;
 	int NH = c->num_attention_heads, NKV = c->num_key_value_heads, HD = c->head_dim;
 	long items = (long)B * NKV;
-#pragma omp parallel for schedule(dynamic, 1)
-	for (long it = 0; it < items; it++)
-		attn_bwd_item(q, k, v, att, datt, lse, dq, dk, dv, (int)(it / NKV), (int)(it % NKV), T,
-			      NH, NKV, HD);
+#pragma omp parallel
+	{
+		float *pbuf = llm_malloc((size_t)T * sizeof(float));
+		float *dpbuf = llm_malloc((size_t)T * sizeof(float));
+#pragma omp for schedule(dynamic, 1)
+		for (long it = 0; it < items; it++)
+			attn_bwd_item(q, k, v, att, datt, lse, dq, dk, dv, (int)(it / NKV), (int)(it % NKV),
+				      T, NH, NKV, HD, pbuf, dpbuf);
+		free(pbuf);
+		free(dpbuf);
+	}
 }
 
 LLM_HOT static void swiglu_fwd(float *restrict h, const float *restrict g, const float *restrict u,
@@ -758,7 +800,7 @@ LLM_HOT static void swiglu_fwd(float *restrict h, const float *restrict g, const
 #pragma omp parallel for schedule(static)
 	for (long i = 0; i < n; i++) {
 		float gi = g[i];
-		h[i] = gi / (1.0f + expf(-gi)) * u[i];
+		h[i] = gi / (1.0f + fast_expf(-gi)) * u[i];
 	}
 }
 
@@ -767,7 +809,7 @@ LLM_HOT static void swiglu_bwd(float *restrict dg, float *restrict du, const flo
 {
 #pragma omp parallel for schedule(static)
 	for (long i = 0; i < n; i++) {
-		float gi = g[i], sg = 1.0f / (1.0f + expf(-gi));
+		float gi = g[i], sg = 1.0f / (1.0f + fast_expf(-gi));
 		float silu = gi * sg;
 		du[i] = dh[i] * silu;
 		dg[i] = dh[i] * u[i] * (sg * (1.0f + gi * (1.0f - sg)));
@@ -870,21 +912,25 @@ LLM_HOT static void classifier_rows(float *restrict logits, const int32_t *restr
 			continue;
 		}
 		float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
 		for (int j = 0; j < V; j++)
 			mx = lr[j] > mx ? lr[j] : mx;
+		float ltg = lr[tg];
 		double sum = 0;
-		for (int j = 0; j < V; j++)
-			sum += expf(lr[j] - mx);
+#pragma omp simd reduction(+ : sum)
+		for (int j = 0; j < V; j++) {
+			float e = fast_expf(lr[j] - mx);
+			lr[j] = e;
+			sum += e;
+		}
 		float lse = mx + (float)log(sum);
-		losses[r] = lse - lr[tg];
+		losses[r] = lse - ltg;
 		zterm[r] = lse * lse;
 		if (grad) {
-			float inv = (float)(1.0 / sum);
-			float zs = 2.0f * zcoef * lse;
-			for (int j = 0; j < V; j++) {
-				float p = expf(lr[j] - mx) * inv;
-				lr[j] = (p + zs * p) * scale;
-			}
+			float f = (float)(1.0 / sum) * (1.0f + 2.0f * zcoef * lse) * scale;
+#pragma omp simd
+			for (int j = 0; j < V; j++)
+				lr[j] *= f;
 			lr[tg] -= scale;
 		}
 	}

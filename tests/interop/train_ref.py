@@ -217,3 +217,26 @@ def write_ref_dump(path, cfg, params, x, y, opt, steps, z_loss):
             f.write(g.numpy().astype(np.float32).tobytes())
         f.write(np.array(losses, dtype=np.float32).tobytes())
     return logits.detach(), loss.item(), losses
+
+
+def main(argv):
+    """CLI for the e2e tests and benchmarks:
+    train_ref.py shards OUTDIR [MAX_CHARS] [WIDTH]: OUTDIR/train.bin (first 90%), OUTDIR/val.bin."""
+    if len(argv) >= 2 and argv[0] == "shards":
+        out = argv[1]
+        max_chars = int(argv[2]) if len(argv) > 2 and int(argv[2]) > 0 else None
+        width = int(argv[3]) if len(argv) > 3 else 2
+        toks = shakespeare_tokens(max_chars)
+        n = int(len(toks) * 0.9)
+        os.makedirs(out, exist_ok=True)
+        write_shard(os.path.join(out, "train.bin"), toks[:n], width)
+        write_shard(os.path.join(out, "val.bin"), toks[n:], width)
+        print(f"{n} train tokens, {len(toks) - n} val tokens")
+        return 0
+    print("usage: train_ref.py shards OUTDIR [MAX_CHARS] [WIDTH]")
+    return 2
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv[1:]))
