@@ -353,10 +353,18 @@ int llm_ckpt_publish(const char *root, const char *staged, uint64_t step, int ke
 		free(p);
 	}
 	free(steps);
+	llm_ckpt_clean_stale(root);
+	return 0;
+}
+
+void llm_ckpt_clean_stale(const char *root)
+{
 	DIR *d = opendir(root);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
-		if (!strncmp(de->d_name, ".ckpt-", 6) && llm_str_ends_with(de->d_name, ".tmp")) {
+		bool staged = !strncmp(de->d_name, ".ckpt-", 6) && llm_str_ends_with(de->d_name, ".tmp");
+		bool atomic_tmp = de->d_name[0] == '.' && strstr(de->d_name, ".tmp.");
+		if (staged || atomic_tmp) {
 			char *p = llm_path_join(root, de->d_name);
 			llm_rm_rf(p);
 			free(p);
@@ -364,7 +372,6 @@ int llm_ckpt_publish(const char *root, const char *staged, uint64_t step, int ke
 	}
 	if (d)
 		closedir(d);
-	return 0;
 }
 
 char *llm_ckpt_find_latest(const char *root)

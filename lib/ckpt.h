@@ -69,6 +69,9 @@ char *llm_ckpt_stage_dir(const char *root, uint64_t step);
  * newest keep checkpoints (keep <= 0 keeps all) and stale temp folders.
  * 0 or -1 (printed; the staged folder is removed). */
 int llm_ckpt_publish(const char *root, const char *staged, uint64_t step, int keep);
+/* Removes what a killed writer left under root: staged .ckpt-*.tmp folders
+ * and hidden atomic temp files (".NAME.tmp.XXXXXX"). */
+void llm_ckpt_clean_stale(const char *root);
 /* Path of the newest complete checkpoint under root, or NULL (caller frees). */
 char *llm_ckpt_find_latest(const char *root);
 /* Removes a folder tree.  0 or -1. */

@@ -460,6 +460,7 @@ static int train_run(struct llm_ctx *ctx)
 	}
 	if (llm_mkdir_p(tr.out) != 0)
 		goto out_opt;
+	llm_ckpt_clean_stale(tr.out);
 	tr.metrics = metrics_open(tr.out, tr.step, resume);
 	if (!tr.metrics)
 		goto out_opt;
