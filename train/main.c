@@ -480,7 +480,7 @@ static int train_run(struct llm_ctx *ctx)
 	llm_progress_add(&prog, (uint64_t)tr.step, 0);
 	bool failed = false;
 	while (tr.step < tr.steps) {
-		double t0 = llm_now();
+		double t0 = llm_now(), c0 = llm_cpu_time();
 		llm_blas_stats_reset();
 		llm_model_zero_grads(&tr.m);
 		double loss = 0;
@@ -530,6 +530,7 @@ static int train_run(struct llm_ctx *ctx)
 		cJSON_AddNumberToObject(o, "mfu", fpt * tps / tr.peak);
 		cJSON_AddNumberToObject(o, "matmul_share", llm_blas_stats_seconds() / dt);
 		cJSON_AddNumberToObject(o, "step_seconds", dt);
+		cJSON_AddNumberToObject(o, "cpu_seconds", llm_cpu_time() - c0);
 		if (bad)
 			cJSON_AddBoolToObject(o, "skipped", 1);
 		metrics_write(&tr, o);
