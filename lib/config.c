@@ -141,7 +141,7 @@ static int check_value(const struct llm_key *k, const cJSON *v, const char *sour
 	}
 	if (!ok) {
 		char *s = cJSON_PrintUnformatted(v);
-		int r = llm_error("%s: config key '%s' must be a %s, got %s", source, k->name,
+		int r = llm_error("%s: config key '%s' must be of type %s, got %s", source, k->name,
 				  type_name(k->type), s ? s : "?");
 		cJSON_free(s);
 		return r;

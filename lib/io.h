@@ -44,7 +44,9 @@ void llm_in_close(struct llm_in *in);
 struct llm_out;
 
 /* Opens path for atomic writing; gzip when the name ends in ".gz"
- * (level 0..9, -1 = default 6).  Returns NULL on error (printed). */
+ * (level 0..9, -1 = default 6; written as independent 2 MiB gzip members,
+ * compressed in parallel, byte-identical for any thread count).
+ * Returns NULL on error (printed). */
 struct llm_out *llm_out_open(const char *path, int gzip_level);
 int llm_out_write(struct llm_out *out, const void *data, size_t n);
 int llm_out_puts(struct llm_out *out, const char *s);
@@ -55,5 +57,8 @@ uint64_t llm_out_bytes(const struct llm_out *out);
 int llm_out_commit(struct llm_out *out);
 /* Removes the temp file and frees out. */
 void llm_out_abort(struct llm_out *out);
+/* Threads used to compress gzip outputs opened afterwards (set from
+ * --threads by llm_stage_main). */
+void llm_io_set_threads(int n);
 
 #endif

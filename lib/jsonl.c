@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
 #include "io.h"
 #include "log.h"
 #include "utf8.h"
@@ -26,6 +27,21 @@ struct llm_jsonl_reader {
 
 struct llm_jsonl_reader *llm_jsonl_open(const char *path, const struct llm_jsonl_opts *opts)
 {
+	/* a 0-byte file is almost always a failed upstream step (a gzip file
+	 * with no documents still has a header), so it is refused unless the
+	 * caller accepts bad input */
+	if (strcmp(path, "-") != 0 && llm_file_size(path) == 0) {
+		if (!opts || !opts->skip_bad) {
+			llm_error("'%s': empty file (0 bytes), expected JSONL documents; use --skip-bad to accept empty inputs",
+				  path);
+			return NULL;
+		}
+		llm_warn("'%s': empty file (0 bytes)", path);
+	}
+	if (llm_is_dir(path)) {
+		llm_error("'%s' is a directory, expected a JSONL(.gz) file", path);
+		return NULL;
+	}
 	struct llm_in *in = llm_in_open(path);
 	if (!in)
 		return NULL;
@@ -150,18 +166,9 @@ int llm_jsonl_next(struct llm_jsonl_reader *r, struct llm_doc *doc)
 			ok = llm_doc_parse(p, n, doc, &r->err);
 		}
 		if (ok != 0) {
-			if (!r->opts.skip_bad) {
-				llm_error("'%s' line %llu (byte %llu): %s; use --skip-bad to skip bad records",
-					  llm_in_path(r->in), (unsigned long long)ln, (unsigned long long)off,
-					  r->err.data);
+			if (llm_jsonl_report_bad(llm_in_path(r->in), ln, off, r->err.data, r->opts.skip_bad,
+						 &r->bad) != 0)
 				return -1;
-			}
-			r->bad++;
-			if (r->bad <= MAX_WARNINGS)
-				llm_warn("'%s' line %llu (byte %llu): %s; skipped", llm_in_path(r->in),
-					 (unsigned long long)ln, (unsigned long long)off, r->err.data);
-			else if (r->bad == MAX_WARNINGS + 1)
-				llm_warn("'%s': more bad records; not reporting each", llm_in_path(r->in));
 			continue;
 		}
 		doc->line = ln;
@@ -177,6 +184,21 @@ int llm_jsonl_next(struct llm_jsonl_reader *r, struct llm_doc *doc)
 		r->cur = doc->json;
 		return 1;
 	}
+}
+
+int llm_jsonl_report_bad(const char *path, uint64_t line, uint64_t offset, const char *msg,
+			 bool skip_bad, uint64_t *n_bad)
+{
+	if (!skip_bad)
+		return llm_error("'%s' line %llu (byte %llu): %s; use --skip-bad to skip bad records", path,
+				 (unsigned long long)line, (unsigned long long)offset, msg);
+	++*n_bad;
+	if (*n_bad <= MAX_WARNINGS)
+		llm_warn("'%s' line %llu (byte %llu): %s; skipped", path, (unsigned long long)line,
+			 (unsigned long long)offset, msg);
+	else if (*n_bad == MAX_WARNINGS + 1)
+		llm_warn("'%s': more bad records; not reporting each", path);
+	return 0;
 }
 
 uint64_t llm_jsonl_bad(const struct llm_jsonl_reader *r) { return r->bad; }

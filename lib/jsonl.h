@@ -10,7 +10,8 @@
  * missing or non-string "text", invalid UTF-8 anywhere in the line, a
  * "\u0000" escape (NUL cannot round-trip through C strings), a non-object
  * "metadata", an "id" that is neither string nor number, or a line longer
- * than max_line.  Blank lines are skipped silently.
+ * than max_line.  Blank lines are skipped silently.  A 0-byte file is an
+ * error (a warning with skip_bad).
  */
 #ifndef LLM_JSONL_H
 #define LLM_JSONL_H
@@ -57,6 +58,13 @@ void llm_jsonl_close(struct llm_jsonl_reader *r);
  * allocated; free with cJSON_Delete).  On failure returns -1 and writes a
  * message without the file/line prefix into err. */
 int llm_doc_parse(const char *line, size_t len, struct llm_doc *doc, struct llm_buf *err);
+
+/* Reports a bad record the way the reader does: without skip_bad an error
+ * ("'FILE' line N (byte B): MSG; use --skip-bad ...") and returns -1; with
+ * skip_bad a warning (the first few only), increments *n_bad, returns 0.
+ * For stages that read lines themselves (to parse them in parallel). */
+int llm_jsonl_report_bad(const char *path, uint64_t line, uint64_t offset, const char *msg,
+			 bool skip_bad, uint64_t *n_bad);
 
 struct llm_jsonl_writer;
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "atomic.h"
+#include "io.h"
 #include "jsonl.h"
 #include "log.h"
 #include "pool.h"
@@ -315,6 +316,7 @@ static int run_stage(const struct llm_stage *st, const char *tool, int argc, cha
 		llm_shard_select(&ctx.inputs, ctx.shard_i, ctx.shard_n);
 
 	llm_atomic_install_handlers();
+	llm_io_set_threads(ctx.threads);
 	ctx.manifest = llm_manifest_new(tool, argc, argv);
 	llm_manifest_set_config(ctx.manifest, &ctx.cfg);
 	llm_manifest_set_run(ctx.manifest, ctx.threads, ctx.shard_i, ctx.shard_n);

@@ -3,7 +3,7 @@
 # Provides:
 #   $ROOT      project root            $SHARED   ../shared/data (real data)
 #   $BIN       the binaries under test (bin/ or build/asan/bin; set by tests/run)
-#   $T         a fresh temp dir, removed at exit; the script runs inside it
+#   $T         a fresh temp dir, removed at exit; the script runs in $T/w
 #   $PY        the test virtualenv's python (.venv/bin/python)
 #   ok DESC CMD...            passes when CMD exits 0
 #   fails CODE DESC CMD...    passes when CMD exits with CODE (1 or 2, ...)
@@ -21,7 +21,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 T=$(mktemp -d "${TMPDIR:-/tmp}/llmake-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
+mkdir "$T/w" && cd "$T/w" || exit 1
 _n=0
 _failed=0
 
@@ -56,7 +56,7 @@ check() { _report $? "$1"; }
 
 skip() { _n=$((_n + 1)); echo "ok $_n - $1 # SKIP $2"; }
 
-# Last command's stdout and stderr, for assertions after ok/fails.
+# Last command's stdout and stderr (kept in $T), for assertions after ok/fails.
 out() { cat "$T/.out"; }
 err() { cat "$T/.err"; }
 

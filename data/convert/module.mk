@@ -1,0 +1,2 @@
+PROGRAMS += llmake-convert
+llmake-convert_SRCS := $(wildcard data/convert/*.c)

@@ -1,0 +1,1 @@
+LIB_LIBS += -ldeflate

@@ -1,0 +1,2 @@
+PROGRAMS += llmake-inspect
+llmake-inspect_SRCS := $(wildcard tools/inspect/*.c)

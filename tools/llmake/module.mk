@@ -1,0 +1,2 @@
+PROGRAMS += llmake
+llmake_SRCS := $(wildcard tools/llmake/*.c)
