@@ -740,6 +740,33 @@ LLM_HOT static void weighted_rows(float *restrict out, const float *restrict w,
 	}
 }
 
+/* out[j] += sum_i w[i * wstride] * X[i * stride + j] for j < HD. */
+LLM_HOT static void weighted_rows_acc(float *restrict out, const float *restrict w, size_t wstride,
+				      const float *restrict X, size_t stride, int n, int HD)
+{
+	int j0 = 0;
+	for (; j0 + 16 <= HD; j0 += 16) {
+		float acc[16] = {0};
+		for (int i = 0; i < n; i++) {
+			const float *xs = X + i * stride + j0;
+			float wi = w[i * wstride];
+#pragma omp simd
+			for (int j = 0; j < 16; j++)
+				acc[j] += wi * xs[j];
+		}
+		for (int j = 0; j < 16; j++)
+			out[j0 + j] += acc[j];
+	}
+	for (; j0 < HD; j0++) {
+		float acc = 0;
+		for (int i = 0; i < n; i++)
+			acc += w[i * wstride] * X[i * stride + j0];
+		out[j0] += acc;
+	}
+}
+
+#define ATT_QB 32 /* query rows per backward block */
+
 /* Causal attention of query row t of one head against keys/values 0..t. */
 LLM_HOT static float attn_row_t(const float *restrict q, const float *restrict Kt, int ldt,
 				const float *restrict Vv, size_t vstride, int ns, int HD, float scale,
@@ -818,37 +845,43 @@ LLM_HOT static void attn_bwd_item(const float *restrict q, const float *restrict
 	}
 	for (int hh = 0; hh < grp; hh++) {
 		int h = kvh * grp + hh;
-		for (int t = 0; t < T; t++) {
-			size_t row = (size_t)b * T + t;
-			const float *qt = q + row * QD + (size_t)h * HD;
-			const float *ot = att + row * QD + (size_t)h * HD;
-			const float *dot_ = datt + row * QD + (size_t)h * HD;
-			float *dqt = dq + row * QD + (size_t)h * HD;
-			float l = lse[((size_t)b * NH + h) * T + t];
-			float D = 0;
+		for (int t0 = 0; t0 < T; t0 += ATT_QB) {
+			int t1 = LLM_MIN(T, t0 + ATT_QB), nq = t1 - t0;
+			/* P and dS of the block's rows, zero right of the diagonal */
+			for (int i = 0; i < nq; i++) {
+				int t = t0 + i, ns = t + 1;
+				size_t row = (size_t)b * T + t;
+				const float *qt = q + row * QD + (size_t)h * HD;
+				const float *ot = att + row * QD + (size_t)h * HD;
+				const float *dot_ = datt + row * QD + (size_t)h * HD;
+				float *pr = pbuf + (size_t)i * T, *dsr = dpbuf + (size_t)i * T;
+				float l = lse[((size_t)b * NH + h) * T + t];
+				float D = 0;
 #pragma omp simd reduction(+ : D)
-			for (int j = 0; j < HD; j++)
-				D += dot_[j] * ot[j];
-			int ns = t + 1;
-			scores_row(pbuf, qt, Kt, ns, T, HD);
-			scores_row(dpbuf, dot_, Vt, ns, T, HD);
+				for (int j = 0; j < HD; j++)
+					D += dot_[j] * ot[j];
+				scores_row(pr, qt, Kt, ns, T, HD);
+				scores_row(dsr, dot_, Vt, ns, T, HD);
 #pragma omp simd
-			for (int s = 0; s < ns; s++) {
-				float p = fast_expf(pbuf[s] * scale - l);
-				pbuf[s] = p;
-				dpbuf[s] = p * (dpbuf[s] - D) * scale;
-			}
-			weighted_rows(dqt, dpbuf, K, (size_t)KD, ns, HD);
-			for (int s = 0; s < ns; s++) {
-				size_t srow = (size_t)b * T + s;
-				float *dks = dk + srow * KD + (size_t)kvh * HD;
-				float *dvs = dv + srow * KD + (size_t)kvh * HD;
-				float p = pbuf[s], ds = dpbuf[s];
-#pragma omp simd
-				for (int j = 0; j < HD; j++) {
-					dks[j] += ds * qt[j];
-					dvs[j] += p * dot_[j];
+				for (int s = 0; s < ns; s++) {
+					float p = fast_expf(pr[s] * scale - l);
+					pr[s] = p;
+					dsr[s] = p * (dsr[s] - D) * scale;
 				}
+				for (int s = ns; s < t1; s++)
+					pr[s] = dsr[s] = 0;
+				weighted_rows(dq + row * QD + (size_t)h * HD, dsr, K, (size_t)KD, ns, HD);
+			}
+			/* dK_s += sum_i dS[i][s] q_i, dV_s += sum_i P[i][s] dO_i */
+			const float *qb = q + ((size_t)b * T + t0) * QD + (size_t)h * HD;
+			const float *dob = datt + ((size_t)b * T + t0) * QD + (size_t)h * HD;
+			for (int s = 0; s < t1; s++) {
+				size_t srow = (size_t)b * T + s;
+				int i0 = s > t0 ? s - t0 : 0; /* rows above s are zero */
+				weighted_rows_acc(dk + srow * KD + (size_t)kvh * HD, dpbuf + (size_t)i0 * T + s,
+						  (size_t)T, qb + (size_t)i0 * QD, (size_t)QD, nq - i0, HD);
+				weighted_rows_acc(dv + srow * KD + (size_t)kvh * HD, pbuf + (size_t)i0 * T + s,
+						  (size_t)T, dob + (size_t)i0 * QD, (size_t)QD, nq - i0, HD);
 			}
 		}
 	}
@@ -863,8 +896,8 @@ static void attention_bwd(const struct llm_model *m, float *dq, float *dk, float
 	long items = (long)B * NKV;
 #pragma omp parallel
 	{
-		float *pbuf = llm_malloc((size_t)T * sizeof(float));
-		float *dpbuf = llm_malloc((size_t)T * sizeof(float));
+		float *pbuf = llm_malloc((size_t)ATT_QB * T * sizeof(float));
+		float *dpbuf = llm_malloc((size_t)ATT_QB * T * sizeof(float));
 		float *Kt = llm_malloc((size_t)T * HD * sizeof(float));
 		float *Vt = llm_malloc((size_t)T * HD * sizeof(float));
 #pragma omp for schedule(dynamic, 1)

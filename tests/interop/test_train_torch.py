@@ -80,7 +80,8 @@ def test_reference_dump(tmp_path, tokens, name):
     assert got["step_diff"] < 1e-5
 
 
-def test_checkpoint_loads_in_transformers(tmp_path):
+@pytest.mark.parametrize("tie", [False, True])
+def test_checkpoint_loads_in_transformers(tmp_path, tie):
     from transformers import LlamaForCausalLM
     torch.set_num_threads(int(THREADS))
     data = tmp_path / "data"
@@ -92,13 +93,15 @@ def test_checkpoint_loads_in_transformers(tmp_path):
            "--set", "model.hidden_size=64", "--set", "model.intermediate_size=128",
            "--set", "model.num_hidden_layers=2", "--set", "model.num_attention_heads=4",
            "--set", "model.num_key_value_heads=2", "--set", "model.max_position_embeddings=64",
-           "--set", "model.tie_word_embeddings=false", "--set", "model.rope_theta=50000",
+           "--set", f"model.tie_word_embeddings={'true' if tie else 'false'}", "--set", "model.rope_theta=50000",
            "--set", "lr=3e-3"]
     subprocess.run(cmd, check=True)
     for folder in (out, out / "ckpt-00000003"):
         model = LlamaForCausalLM.from_pretrained(str(folder), torch_dtype=torch.float32)
         model.eval()
-        assert model.config.num_key_value_heads == 2 and not model.config.tie_word_embeddings
+        assert model.config.num_key_value_heads == 2 and model.config.tie_word_embeddings == tie
+        if tie:
+            assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
     # compare logits and gradients on real tokens: HF computes, our binary checks
     toks = np.fromfile(str(data / "val.bin"), dtype=np.uint16, offset=1024).astype(np.int64)
     B, T = 2, 32
