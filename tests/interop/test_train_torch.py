@@ -47,12 +47,12 @@ CONFIGS = {
     # untied head, GQA (4 query heads over 2 kv heads), rope_theta 10000
     "gqa-untied": dict(cfg=dict(hidden_size=64, intermediate_size=160, num_hidden_layers=2,
                                 num_attention_heads=4, num_key_value_heads=2, head_dim=16,
-                                rope_theta=10000.0, tie_word_embeddings=False), z=0.0),
+                                rope_theta=10000.0, tie_word_embeddings=False), z=0.0, B=4, T=64),
     # tied head, QK-norm, z-loss on, another rope_theta, head_dim != C/NH
     "tied-qknorm-zloss": dict(cfg=dict(hidden_size=48, intermediate_size=128, num_hidden_layers=3,
                                        num_attention_heads=4, num_key_value_heads=1, head_dim=8,
                                        rope_theta=500000.0, tie_word_embeddings=True, qk_norm=True),
-                              z=1e-4),
+                              z=1e-4, B=2, T=150),  # T spans three 64-row attention blocks
 }
 
 
@@ -65,8 +65,8 @@ def tokens():
 def test_reference_dump(tmp_path, tokens, name):
     torch.set_num_threads(int(THREADS))
     spec = CONFIGS[name]
-    cfg = dict(vocab_size=50304, max_position_embeddings=128, rms_norm_eps=1e-5, **spec["cfg"])
-    B, T = 4, 64
+    cfg = dict(vocab_size=50304, max_position_embeddings=256, rms_norm_eps=1e-5, **spec["cfg"])
+    B, T = spec["B"], spec["T"]
     x = tokens[:B * T].view(B, T)
     y = tokens[1:B * T + 1].view(B, T).clone()
     y[0, :5] = -1  # ignored targets must be ignored the same way
