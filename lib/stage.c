@@ -332,6 +332,12 @@ static int run_stage(const struct llm_stage *st, const char *tool, int argc, cha
 		    llm_manifest_add_output(ctx.manifest, ctx.output) != 0)
 			rc = 1;
 		char *mp = llm_manifest_path_for(ctx.output);
+		if (ctx.shard_n > 1 && llm_is_dir(ctx.output)) {
+			/* shards of one stage may share an output directory: one
+			 * manifest each, so none overwrites another */
+			free(mp);
+			mp = llm_asprintf("%s/manifest.shard-%d-of-%d.json", ctx.output, ctx.shard_i, ctx.shard_n);
+		}
 		if (rc == 0 && llm_manifest_write(ctx.manifest, mp) != 0)
 			rc = 1;
 		free(mp);

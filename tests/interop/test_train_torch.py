@@ -1,3 +1,4 @@
+# venv: torch
 """llmake's model library and llmake-train against PyTorch and transformers.
 
 1. Reference dumps (llm.c's test_gpt2 scheme): train_ref.py builds a small Llama in
