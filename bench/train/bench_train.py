@@ -9,7 +9,7 @@ the best steady-state step time of each is compared (the CI-like VM is shared; t
 of several is the least disturbed).  Peak memory: ru_maxrss of each process (PyTorch's
 includes the interpreter and libtorch, reported separately as its baseline).
 
-usage: bench_train.py [--threads N] [--steps S] [--rounds R]
+usage: .venv-torch/bin/python bench/train/bench_train.py [--threads N] [--steps S] [--rounds R]
 """
 import argparse
 import json
