@@ -1,0 +1,2 @@
+PROGRAMS += llmake-tokenize
+llmake-tokenize_SRCS := $(wildcard data/tokenize/*.c)

@@ -1,0 +1,201 @@
+/*
+ * llmake-tokenize: byte-level BPE tokenizer stage.
+ *
+ *   llmake-tokenize train  DOCS... -o tokenizer.json   learn a vocabulary
+ *   llmake-tokenize encode DOCS... -t TOK -o DIR       documents -> token shards
+ *   llmake-tokenize ids    -t TOK [FILE]               raw text -> ids on stdout
+ *   llmake-tokenize decode -t TOK [FILE]               ids -> raw bytes on stdout
+ *
+ * The library side is lib/tokenizer.h (encode/decode), lib/bpe_train.h
+ * (training) and lib/shard.h (the shard format).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io.h"
+#include "stage.h"
+#include "tokenize.h"
+#include "tokenizer.h"
+
+/* ------------------------------------------------------------------ */
+/* shared                                                               */
+
+struct llm_tokenizer *tokenize_load(const struct llm_ctx *ctx)
+{
+	const char *path = llm_config_str(&ctx->cfg, "tokenizer");
+	if (!path || !*path) {
+		llm_error("no tokenizer given; hint: --tokenizer FILE (tokenizer.json or *.tiktoken)");
+		return NULL;
+	}
+	const char *pattern = llm_config_str(&ctx->cfg, "pattern");
+	if (pattern && !strcmp(pattern, "auto"))
+		pattern = NULL;
+	return llm_tokenizer_load(path, pattern);
+}
+
+/* Reads all of the inputs (or stdin) into one buffer. */
+static int read_inputs(const struct llm_ctx *ctx, struct llm_buf *all)
+{
+	int n = ctx->inputs.n ? ctx->inputs.n : 1;
+	for (int i = 0; i < n; i++) {
+		const char *p = ctx->inputs.n ? ctx->inputs.v[i] : "-";
+		struct llm_in *in = llm_in_open(p);
+		if (!in)
+			return -1;
+		char buf[1 << 16];
+		long r;
+		while ((r = llm_in_read(in, buf, sizeof(buf))) > 0)
+			llm_buf_append(all, buf, (size_t)r);
+		llm_in_close(in);
+		if (r < 0)
+			return -1;
+	}
+	llm_buf_reserve(all, 1);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* ids                                                                  */
+
+#define TOKENIZER_KEYS                                                                              \
+	{"tokenizer", LLM_T_STRING, "null", "tokenizer.json (Hugging Face) or *.tiktoken rank file",  \
+	 0, 0, NULL},                                                                                   \
+	{"pattern", LLM_T_STRING, "\"auto\"",                                                          \
+	 "split regex of a .tiktoken file: auto (from the file name), gpt2 or cl100k", 0, 0,          \
+	 "auto|gpt2|cl100k"}
+
+static const struct llm_key ids_keys[] = {
+	TOKENIZER_KEYS,
+	{"ordinary", LLM_T_BOOL, "false",
+	 "treat special-token text such as <|endoftext|> as ordinary text (tiktoken's "
+	 "encode_ordinary); by default it becomes the special id", 0, 0, NULL},
+	{NULL},
+};
+
+static const struct llm_option tok_options[] = {
+	{"tokenizer", 't', "tokenizer", "FILE", "tokenizer.json or .tiktoken file"},
+	{"pattern", 0, "pattern", "NAME", "split regex for a .tiktoken file (gpt2, cl100k)"},
+	{"ordinary", 0, "ordinary", NULL, "no special tokens: their text is encoded as plain text"},
+	{NULL},
+};
+
+static int ids_run(struct llm_ctx *ctx)
+{
+	struct llm_tokenizer *tok = tokenize_load(ctx);
+	if (!tok)
+		return 1;
+	struct llm_buf all = LLM_BUF_INIT;
+	if (read_inputs(ctx, &all)) {
+		llm_tokenizer_free(tok);
+		return 1;
+	}
+	struct llm_tokens ids = {0};
+	unsigned flags = llm_config_bool(&ctx->cfg, "ordinary") ? 0 : LLM_TOK_SPECIAL;
+	llm_tokenizer_encode(tok, all.data, all.len, flags, &ids);
+	struct llm_buf out = LLM_BUF_INIT;
+	for (size_t i = 0; i < ids.n; i++)
+		llm_buf_appendf(&out, i ? " %u" : "%u", ids.ids[i]);
+	llm_buf_putc(&out, '\n');
+	int rc = fwrite(out.data, 1, out.len, stdout) == out.len && fflush(stdout) == 0 ? 0 : 1;
+	if (rc)
+		llm_error_errno("cannot write the ids to stdout");
+	llm_buf_free(&out);
+	llm_tokens_free(&ids);
+	llm_buf_free(&all);
+	llm_tokenizer_free(tok);
+	return rc;
+}
+
+static const struct llm_stage ids_stage = {
+	.name = "ids",
+	.summary = "print the token ids of raw text (stdin or FILE), space separated",
+	.usage = "-t TOKENIZER [options] [FILE...]",
+	.description = "Reads the raw bytes of the inputs (stdin when none), encodes them and prints the "
+		       "ids separated by spaces on one line.  Invalid UTF-8 is kept as bytes.",
+	.keys = ids_keys,
+	.options = tok_options,
+	.min_inputs = 0,
+	.max_inputs = -1,
+	.output = LLM_OUTPUT_NONE,
+	.run = ids_run,
+};
+
+/* ------------------------------------------------------------------ */
+/* decode                                                               */
+
+static const struct llm_key decode_keys[] = {
+	TOKENIZER_KEYS,
+	{NULL},
+};
+
+static const struct llm_option decode_options[] = {
+	{"tokenizer", 't', "tokenizer", "FILE", "tokenizer.json or .tiktoken file"},
+	{"pattern", 0, "pattern", "NAME", "split regex for a .tiktoken file (gpt2, cl100k)"},
+	{NULL},
+};
+
+static int decode_run(struct llm_ctx *ctx)
+{
+	struct llm_tokenizer *tok = tokenize_load(ctx);
+	if (!tok)
+		return 1;
+	struct llm_buf all = LLM_BUF_INIT;
+	if (read_inputs(ctx, &all)) {
+		llm_tokenizer_free(tok);
+		return 1;
+	}
+	struct llm_tokens ids = {0};
+	int rc = 0;
+	char *p = all.data, *end = all.data + all.len;
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == ','))
+			p++;
+		if (p >= end)
+			break;
+		char *e;
+		errno = 0;
+		unsigned long long v = strtoull(p, &e, 10);
+		if (e == p || errno || v > 0xFFFFFFFFull) {
+			rc = llm_error("decode input, byte %zu: expected a token id (a decimal number), got "
+				       "'%.10s'", (size_t)(p - all.data), p);
+			break;
+		}
+		llm_tokens_push(&ids, (uint32_t)v);
+		p = e;
+	}
+	struct llm_buf out = LLM_BUF_INIT;
+	if (!rc)
+		rc = llm_tokenizer_decode(tok, ids.ids, ids.n, &out);
+	if (!rc && fwrite(out.data, 1, out.len, stdout) != out.len)
+		rc = llm_error_errno("cannot write to stdout");
+	llm_buf_free(&out);
+	llm_tokens_free(&ids);
+	llm_buf_free(&all);
+	llm_tokenizer_free(tok);
+	return rc ? 1 : 0;
+}
+
+static const struct llm_stage decode_stage = {
+	.name = "decode",
+	.summary = "turn token ids (stdin or FILE) back into raw bytes on stdout",
+	.usage = "-t TOKENIZER [FILE...]",
+	.keys = decode_keys,
+	.options = decode_options,
+	.min_inputs = 0,
+	.max_inputs = -1,
+	.output = LLM_OUTPUT_NONE,
+	.run = decode_run,
+};
+
+/* ------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+	static const struct llm_stage *const subs[] = {
+		&tokenize_train_stage, &tokenize_encode_stage, &ids_stage, &decode_stage, NULL,
+	};
+	return llm_stage_main_sub("llmake-tokenize", "byte-level BPE: train, encode to token shards, "
+				  "ids, decode", subs, argc, argv);
+}

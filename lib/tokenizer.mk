@@ -1,0 +1,2 @@
+LIB_LIBS += -lpcre2-8
+UNIT_LIBS += -lpcre2-8
