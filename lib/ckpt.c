@@ -123,6 +123,12 @@ int llm_ckpt_load_weights(struct llm_model *m, const char *st_path)
 		}
 		rc = llm_safetensors_read_f32(&st, t, m->w + p->offset);
 	}
+	/* a tensor the layout lacks means another architecture (qk_norm...) */
+	for (int i = 0; i < st.n && rc == 0; i++)
+		if (!llm_model_find_param(m, st.t[i].name) &&
+		    !llm_str_ends_with(st.t[i].name, "rotary_emb.inv_freq"))
+			rc = llm_error("'%s': tensor '%s' has no place in this model config (hint: check qk_norm and tie_word_embeddings in config.json)",
+				       st_path, st.t[i].name);
 	llm_safetensors_close(&st);
 	return rc;
 }

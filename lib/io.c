@@ -249,14 +249,14 @@ void llm_in_close(struct llm_in *in)
 /* output
  *
  * Gzip output is written as a sequence of independent gzip members, one per
- * OUT_BLOCK bytes of input, compressed with libdeflate (several times faster
+ * OUT_BLOCK (2 MiB) of input, compressed with libdeflate (several times faster
  * than zlib at the same level) on up to io_threads threads while the caller
  * keeps producing.  Members are written in order and the block size is fixed,
  * so the bytes do not depend on the thread count.  Every gzip reader
  * (zcat, Python's gzip, zlib) reads multi-member files as one stream.
  */
 
-enum { OUT_BLOCK = 4 << 20, MAX_SLOTS = 64 };
+enum { OUT_BLOCK = 2 << 20, MAX_SLOTS = 64 };
 
 static int io_threads = 1;
 
@@ -297,8 +297,9 @@ struct llm_out *llm_out_open(const char *path, int gzip_level)
 	o->gzip = llm_str_ends_with(path, ".gz");
 	o->level = gzip_level < 0 ? 6 : gzip_level > 9 ? 9 : gzip_level;
 	o->buf = llm_malloc(o->gzip ? OUT_BLOCK : OUT_BUF);
-	/* two slots per thread keep every compressor busy while one block fills */
-	o->n_slots = o->gzip && io_threads > 1 ? 2 * io_threads : 1;
+	/* one slot more than threads keeps every compressor busy while the
+	 * caller fills the next block; memory is 2 x OUT_BLOCK per slot */
+	o->n_slots = o->gzip && io_threads > 1 ? io_threads + 1 : 1;
 	return o;
 }
 
@@ -358,7 +359,7 @@ static int submit_block(struct llm_out *o)
 	if (o->n_slots == 1)
 		compress_slot(s);
 	else if (pthread_create(&s->thread, NULL, compress_thread, s) != 0)
-		compress_slot(s), o->n_slots = o->n_slots; /* no thread: compress inline */
+		llm_die("cannot start a compression thread");
 	o->next_slot = (o->next_slot + 1) % o->n_slots;
 	return 0;
 }
@@ -434,28 +435,18 @@ int llm_out_commit(struct llm_out *o)
 {
 	int r = o->failed ? -1 : 0;
 	if (o->gzip) {
-		/* an empty stream still gets one (empty) member: a valid gzip file */
-		if (r == 0 && (o->buf_len || o->bytes == 0)) {
-			struct out_slot *s = &o->slots[o->next_slot];
-			if (o->bytes == 0) {
-				r = retire(o, s);
-				s->in_len = 0;
-				s->level = o->level;
-				s->busy = true;
-				compress_slot(s);
-				if (o->n_slots > 1) { /* keep retire() from joining a thread that never ran */
-					o->n_slots = 1;
-					o->next_slot = 0;
-					o->slots[0] = *s;
-					if (s != &o->slots[0])
-						memset(s, 0, sizeof(*s));
-				}
-			} else {
-				r = submit_block(o);
-			}
-		}
+		if (r == 0 && o->buf_len)
+			r = submit_block(o);
 		if (drain(o) != 0)
 			r = -1;
+		if (r == 0 && o->bytes == 0) {
+			/* an empty stream still gets one empty member: a valid gzip file */
+			struct out_slot e = {.level = o->level};
+			compress_slot(&e);
+			if (llm_write_all(o->at.fd, e.out, e.out_len) != 0)
+				r = llm_error_errno("cannot write '%s'", o->at.path);
+			free(e.out);
+		}
 	} else if (r == 0) {
 		r = flush_plain(o);
 	}

@@ -44,7 +44,7 @@ void llm_in_close(struct llm_in *in);
 struct llm_out;
 
 /* Opens path for atomic writing; gzip when the name ends in ".gz"
- * (level 0..9, -1 = default 6; written as independent 4 MiB gzip members,
+ * (level 0..9, -1 = default 6; written as independent 2 MiB gzip members,
  * compressed in parallel, byte-identical for any thread count).
  * Returns NULL on error (printed). */
 struct llm_out *llm_out_open(const char *path, int gzip_level);

@@ -683,6 +683,69 @@ LLM_HOT static float attn_row(const float *restrict q, const float *restrict K,
 	return mx + logf(sum);
 }
 
+/* Kt[d * ldt + s] = K[s * ld + d]: keys (or values) transposed so a row of
+ * scores is HD contiguous multiply-adds (vectorised, no horizontal sums). */
+static void transpose_kv(float *restrict Kt, const float *restrict K, int n, size_t ld, int HD,
+			 int ldt)
+{
+	for (int s = 0; s < n; s++)
+		for (int d = 0; d < HD; d++)
+			Kt[(size_t)d * ldt + s] = K[(size_t)s * ld + d];
+}
+
+/* out[s] = q . K[s] for s < ns, from transposed keys. */
+LLM_HOT static void scores_row(float *restrict out, const float *restrict q,
+			       const float *restrict Kt, int ns, int ldt, int HD)
+{
+	{
+		const float *kt = Kt;
+		float qd = q[0];
+#pragma omp simd
+		for (int s = 0; s < ns; s++)
+			out[s] = qd * kt[s];
+	}
+	for (int d = 1; d < HD; d++) {
+		const float *kt = Kt + (size_t)d * ldt;
+		float qd = q[d];
+#pragma omp simd
+		for (int s = 0; s < ns; s++)
+			out[s] += qd * kt[s];
+	}
+}
+
+/* Causal attention of query row t of one head against keys/values 0..t. */
+LLM_HOT static float attn_row_t(const float *restrict q, const float *restrict Kt, int ldt,
+				const float *restrict Vv, size_t vstride, int ns, int HD, float scale,
+				float *restrict out, float *restrict buf)
+{
+	scores_row(buf, q, Kt, ns, ldt, HD);
+	float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+	for (int s = 0; s < ns; s++) {
+		buf[s] *= scale;
+		mx = buf[s] > mx ? buf[s] : mx;
+	}
+	float sum = 0;
+#pragma omp simd reduction(+ : sum)
+	for (int s = 0; s < ns; s++) {
+		buf[s] = fast_expf(buf[s] - mx);
+		sum += buf[s];
+	}
+	for (int j = 0; j < HD; j++)
+		out[j] = 0;
+	for (int s = 0; s < ns; s++) {
+		const float *vs = Vv + s * vstride;
+		float p = buf[s];
+#pragma omp simd
+		for (int j = 0; j < HD; j++)
+			out[j] += p * vs[j];
+	}
+	float inv = 1.0f / sum;
+	for (int j = 0; j < HD; j++)
+		out[j] *= inv;
+	return mx + logf(sum);
+}
+
 static void attention_fwd(const struct llm_model *m, float *att, float *lse, const float *q,
 			  const float *k, const float *v, int B, int T)
 {
@@ -694,33 +757,41 @@ static void attention_fwd(const struct llm_model *m, float *att, float *lse, con
 #pragma omp parallel
 	{
 		float *buf = llm_malloc((size_t)T * sizeof(float));
+		float *Kt = llm_malloc((size_t)T * HD * sizeof(float));
 #pragma omp for schedule(static)
 		for (long it = 0; it < items; it++) {
 			int b = (int)(it / NH), h = (int)(it % NH), kvh = h / grp;
 			const float *K = k + (size_t)b * T * KD + (size_t)kvh * HD;
 			const float *Vv = v + (size_t)b * T * KD + (size_t)kvh * HD;
+			transpose_kv(Kt, K, T, (size_t)KD, HD, T);
 			for (int t = 0; t < T; t++) {
 				size_t row = (size_t)b * T + t;
 				lse[((size_t)b * NH + h) * T + t] =
-					attn_row(q + row * QD + (size_t)h * HD, K, Vv, t + 1, (size_t)KD,
-						 HD, scale, att + row * QD + (size_t)h * HD, buf);
+					attn_row_t(q + row * QD + (size_t)h * HD, Kt, T, Vv, (size_t)KD,
+						   t + 1, HD, scale, att + row * QD + (size_t)h * HD, buf);
 			}
 		}
 		free(buf);
+		free(Kt);
 	}
 }
 
-/* Flash-attention style backward: P is recomputed from q, k and the saved
- * lse, one row at a time.  One work item per (b, kv head) owns its dK/dV. */
+/* Flash-attention style backward: P is recomputed from q, the transposed
+ * keys and the saved lse, one query row at a time.  One work item per
+ * (b, kv head) owns its dK/dV rows, so no two threads write the same float. */
 LLM_HOT static void attn_bwd_item(const float *restrict q, const float *restrict k,
 				  const float *restrict v, const float *restrict att,
 				  const float *restrict datt, const float *restrict lse,
 				  float *restrict dq, float *restrict dk, float *restrict dv, int b,
 				  int kvh, int T, int NH, int NKV, int HD, float *restrict pbuf,
-				  float *restrict dpbuf)
+				  float *restrict dpbuf, float *restrict Kt, float *restrict Vt)
 {
 	int QD = NH * HD, KD = NKV * HD, grp = NH / NKV;
 	float scale = 1.0f / sqrtf((float)HD);
+	const float *K = k + (size_t)b * T * KD + (size_t)kvh * HD;
+	const float *Vv = v + (size_t)b * T * KD + (size_t)kvh * HD;
+	transpose_kv(Kt, K, T, (size_t)KD, HD, T);
+	transpose_kv(Vt, Vv, T, (size_t)KD, HD, T);
 	for (int s = 0; s < T; s++) {
 		size_t row = (size_t)b * T + s;
 		memset(dk + row * KD + (size_t)kvh * HD, 0, (size_t)HD * sizeof(float));
@@ -739,30 +810,23 @@ LLM_HOT static void attn_bwd_item(const float *restrict q, const float *restrict
 #pragma omp simd reduction(+ : D)
 			for (int j = 0; j < HD; j++)
 				D += dot_[j] * ot[j];
+			int ns = t + 1;
+			scores_row(pbuf, qt, Kt, ns, T, HD);
+			scores_row(dpbuf, dot_, Vt, ns, T, HD);
+#pragma omp simd
+			for (int s = 0; s < ns; s++) {
+				float p = fast_expf(pbuf[s] * scale - l);
+				pbuf[s] = p;
+				dpbuf[s] = p * (dpbuf[s] - D) * scale;
+			}
 			for (int j = 0; j < HD; j++)
 				dqt[j] = 0;
-			for (int s = 0; s <= t; s++) {
-				const float *ks = k + ((size_t)b * T + s) * KD + (size_t)kvh * HD;
-				const float *vs = v + ((size_t)b * T + s) * KD + (size_t)kvh * HD;
-				float sc = 0, dp = 0;
-#pragma omp simd reduction(+ : sc, dp)
-				for (int j = 0; j < HD; j++) {
-					sc += qt[j] * ks[j];
-					dp += dot_[j] * vs[j];
-				}
-				pbuf[s] = sc * scale - l;
-				dpbuf[s] = dp;
-			}
-#pragma omp simd
-			for (int s = 0; s <= t; s++)
-				pbuf[s] = fast_expf(pbuf[s]);
-			for (int s = 0; s <= t; s++) {
+			for (int s = 0; s < ns; s++) {
 				size_t srow = (size_t)b * T + s;
 				const float *ks = k + srow * KD + (size_t)kvh * HD;
 				float *dks = dk + srow * KD + (size_t)kvh * HD;
 				float *dvs = dv + srow * KD + (size_t)kvh * HD;
-				float p = pbuf[s];
-				float ds = p * (dpbuf[s] - D) * scale;
+				float p = pbuf[s], ds = dpbuf[s];
 #pragma omp simd
 				for (int j = 0; j < HD; j++) {
 					dqt[j] += ds * ks[j];
@@ -785,12 +849,16 @@ static void attention_bwd(const struct llm_model *m, float *dq, float *dk, float
 	{
 		float *pbuf = llm_malloc((size_t)T * sizeof(float));
 		float *dpbuf = llm_malloc((size_t)T * sizeof(float));
+		float *Kt = llm_malloc((size_t)T * HD * sizeof(float));
+		float *Vt = llm_malloc((size_t)T * HD * sizeof(float));
 #pragma omp for schedule(dynamic, 1)
 		for (long it = 0; it < items; it++)
 			attn_bwd_item(q, k, v, att, datt, lse, dq, dk, dv, (int)(it / NKV), (int)(it % NKV),
-				      T, NH, NKV, HD, pbuf, dpbuf);
+				      T, NH, NKV, HD, pbuf, dpbuf, Kt, Vt);
 		free(pbuf);
 		free(dpbuf);
+		free(Kt);
+		free(Vt);
 	}
 }
 

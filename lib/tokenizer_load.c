@@ -36,6 +36,30 @@ static int slurp(const char *path, char **data, size_t *len)
 	return 0;
 }
 
+/* True when the text ends inside a string or with brackets left open: a
+ * file cut short rather than one with a syntax error. */
+static bool json_unclosed(const char *s, size_t n)
+{
+	long depth = 0;
+	bool in_str = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return in_str || depth > 0;
+}
+
 static void line_col(const char *s, size_t off, size_t *line, size_t *col)
 {
 	*line = 1;
@@ -286,7 +310,7 @@ struct llm_tokenizer *llm_tokenizer_load_hf_mem(const char *json, size_t len, co
 		if (off > len)
 			off = len;
 		line_col(json, off, &line, &col);
-		if (off >= len)
+		if (json_unclosed(json, len))
 			llm_error("'%s': tokenizer.json is truncated (JSON ends early at byte %zu, line %zu); "
 				  "hint: the file may be cut off, re-download or re-train it", src, off, line);
 		else
@@ -300,8 +324,12 @@ struct llm_tokenizer *llm_tokenizer_load_hf_mem(const char *json, size_t len, co
 	const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
 	const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
 	int rc = 0;
+	const cJSON *mtype = cJSON_GetObjectItemCaseSensitive(model, "type");
 	if (!cJSON_IsObject(root) || !cJSON_IsObject(model))
 		rc = llm_error("'%s': no \"model\" object: not a Hugging Face tokenizer.json", src);
+	else if (cJSON_IsString(mtype) && strcmp(mtype->valuestring, "BPE"))
+		rc = llm_error("'%s': unsupported model type '%s' (llmake loads only byte-level BPE "
+			       "tokenizers: model.type \"BPE\")", src, mtype->valuestring);
 	else if (norm && !cJSON_IsNull(norm)) {
 		const cJSON *nt = cJSON_GetObjectItemCaseSensitive(norm, "type");
 		rc = llm_error("'%s': normalizer '%s' is not supported (byte-level BPE tokenizers have "

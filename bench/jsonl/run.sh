@@ -26,6 +26,7 @@ measure() { # name cmd...  -> "wall cpu rss"
 	eval "wall_$name=$wall; cpu_$name=$cpu"
 }
 measure python python3 "$ROOT/bench/jsonl/copy.py" "$corpus" "$W/py.jsonl.gz" "$LEVEL"
+measure python_level9 python3 "$ROOT/bench/jsonl/copy.py" "$corpus" "$W/py9.jsonl.gz" 9
 measure llmake_j1 "$BIN/llmake-convert" -q -j1 --set gzip_level="$LEVEL" "$corpus" -o "$W/ll1.jsonl.gz"
 measure llmake_j2 "$BIN/llmake-convert" -q -j2 --set gzip_level="$LEVEL" "$corpus" -o "$W/ll2.jsonl.gz"
 cmp -s "$W/ll1.jsonl.gz" "$W/ll2.jsonl.gz" && echo "llmake output identical for 1 and 2 threads"
@@ -34,3 +35,5 @@ echo "sizes: python $(stat -c %s "$W/py.jsonl.gz")  llmake $(stat -c %s "$W/ll2.
 printf 'ratio (wall, python / llmake): 1 thread %.2fx, 2 threads %.2fx\n' \
 	"$(echo "$wall_python / $wall_llmake_j1" | bc -l)" "$(echo "$wall_python / $wall_llmake_j2" | bc -l)"
 printf 'ratio (cpu time, python / llmake 1 thread): %.2fx\n' "$(echo "$cpu_python / $cpu_llmake_j1" | bc -l)"
+printf 'ratio (wall, python at its default level 9 / llmake at level %s, 2 threads): %.2fx\n' "$LEVEL" \
+	"$(echo "$wall_python_level9 / $wall_llmake_j2" | bc -l)"

@@ -51,6 +51,23 @@ def run_ids(tok, data, *extra):
     return [int(x) for x in out]
 
 
+def run_ids_many(tok, datas, *extra):
+    """Our ids for many inputs in one process (one output line per file)."""
+    with tempfile.TemporaryDirectory() as d:
+        paths = []
+        for i, data in enumerate(datas):
+            p = os.path.join(d, "in%05d.txt" % i)
+            with open(p, "wb") as f:
+                f.write(data)
+            paths.append(p)
+        r = subprocess.run([TOOL, "ids", "-t", tok, *extra, *paths], capture_output=True)
+    if r.returncode != 0:
+        raise AssertionError("llmake-tokenize ids failed: " + r.stderr.decode(errors="replace"))
+    lines = r.stdout.decode().split("\n")
+    assert lines[-1] == "" and len(lines) == len(datas) + 1, "expected one line per input"
+    return [[int(x) for x in line.split()] for line in lines[:-1]]
+
+
 def run_decode(tok, ids):
     data = (" ".join(str(i) for i in ids) + "\n").encode()
     r = subprocess.run([TOOL, "decode", "-t", tok], input=data, capture_output=True)
@@ -217,3 +234,49 @@ def reference_bytes_encode(enc, data):
         piece = data[spans[a][0]:spans[b - 1][1]]
         ids.extend(enc._encode_single_piece(piece))
     return ids
+
+
+TRAIN_LOCALES = ["en-US", "de-DE", "fr-FR", "es-ES", "ru-RU", "ja-JP", "zh-CN", "ar-MA", "pt-BR", "it-IT"]
+
+
+def handbook_docs(locales=TRAIN_LOCALES, per_locale=400_000):
+    """Real multilingual documents: one per debian-handbook page (tags
+    stripped, whitespace runs kept), up to per_locale bytes per locale."""
+    docs = []
+    for loc in locales:
+        d = os.path.join(HANDBOOK, loc)
+        total = 0
+        for name in sorted(os.listdir(d)):
+            if not name.endswith(".html"):
+                continue
+            with open(os.path.join(d, name), "rb") as f:
+                t = _TAG.sub(b" ", f.read()).decode("utf-8", "replace")
+            docs.append(t)
+            total += len(t.encode())
+            if total >= per_locale:
+                break
+    return docs
+
+
+def write_jsonl(path, docs):
+    import json
+    with open(path, "w", encoding="utf-8") as f:
+        for i, d in enumerate(docs):
+            f.write(json.dumps({"text": d, "id": "doc%d" % i}, ensure_ascii=False) + "\n")
+
+
+def hf_train(docs, vocab_size, pattern="gpt2", special=("<|endoftext|>",)):
+    """HF tokenizers' BpeTrainer with the byte-level set-up llmake uses."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers, Regex, decoders
+    tok = Tokenizer(models.BPE())
+    if pattern == "gpt2":
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    else:
+        tok.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tok.decoder = decoders.ByteLevel()
+    tr = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(special),
+                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(docs, tr)
+    return tok

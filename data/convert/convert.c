@@ -63,10 +63,13 @@ static bool done(const struct convert *c)
 /* JSONL inputs are read in batches of lines (serially: the stream is
  * sequential) and parsed, validated and re-serialised in parallel; results
  * are written in input order, so the output is the same for any --threads. */
-enum { BATCH_LINES = 2048, BATCH_BYTES = 16 << 20 };
+enum { BATCH_LINES = 1024, BATCH_BYTES = 4 << 20, SLOT_KEEP = 256 << 10 };
 
 struct line_slot {
-	struct llm_buf line, out, err;
+	size_t off, len;  /* the line in batch.arena */
+	char *out;        /* serialised document with '\n' (cJSON allocation) */
+	size_t out_len;
+	struct llm_buf err;
 	uint64_t line_no, offset;
 	size_t text_len;
 	int status; /* 0 ok, 1 blank, -1 bad (err), -2 too long */
@@ -75,6 +78,7 @@ struct line_slot {
 struct batch {
 	struct line_slot *slots;
 	size_t n;
+	struct llm_buf arena; /* every line of the batch, back to back */
 	const char *base;
 };
 
@@ -83,12 +87,12 @@ static void parse_slot(void *ctx, size_t i, int worker)
 	struct batch *b = ctx;
 	struct line_slot *s = &b->slots[i];
 	(void)worker;
-	llm_buf_reset(&s->out);
+	s->out = NULL;
 	llm_buf_reset(&s->err);
 	if (s->status == -2)
 		return;
-	const char *p = s->line.data;
-	size_t n = s->line.len;
+	const char *p = b->arena.data + s->off;
+	size_t n = s->len;
 	while (n && (*p == ' ' || *p == '\t'))
 		p++, n--;
 	if (n == 0) {
@@ -117,9 +121,8 @@ static void parse_slot(void *ctx, size_t i, int worker)
 	char *js = cJSON_PrintUnformatted(d.json);
 	if (!js)
 		llm_die("out of memory serialising a document");
-	llm_buf_puts(&s->out, js);
-	llm_buf_putc(&s->out, '\n');
-	cJSON_free(js);
+	s->out = js;
+	s->out_len = strlen(js);
 	s->text_len = d.text_len;
 	cJSON_Delete(d.json);
 	s->status = 0;
@@ -137,15 +140,17 @@ static int convert_jsonl(struct convert *c, struct llm_pool *pool, const char *p
 	if (!in)
 		return -1;
 	struct batch b = {.slots = llm_calloc(BATCH_LINES, sizeof(struct line_slot)), .base = llm_basename(path)};
+	struct llm_buf line = LLM_BUF_INIT;
 	uint64_t bad = 0;
 	int rc = 0;
 	bool eof = false;
 	while (rc == 0 && !eof && !done(c)) {
 		size_t bytes = 0;
 		b.n = 0;
+		llm_buf_reset(&b.arena);
 		while (b.n < BATCH_LINES && bytes < BATCH_BYTES) {
 			struct line_slot *s = &b.slots[b.n];
-			int g = llm_in_getline(in, &s->line, c->ctx->max_line);
+			int g = llm_in_getline(in, &line, c->ctx->max_line);
 			if (g == 0) {
 				eof = true;
 				break;
@@ -157,7 +162,10 @@ static int convert_jsonl(struct convert *c, struct llm_pool *pool, const char *p
 			s->status = g == -2 ? -2 : 0;
 			s->line_no = llm_in_line(in);
 			s->offset = llm_in_line_offset(in);
-			bytes += s->line.len + 1;
+			s->off = b.arena.len;
+			s->len = g == -2 ? 0 : line.len;
+			llm_buf_append(&b.arena, line.data, s->len);
+			bytes += line.len + 1;
 			b.n++;
 		}
 		if (rc)
@@ -182,17 +190,28 @@ static int convert_jsonl(struct convert *c, struct llm_pool *pool, const char *p
 				llm_manifest_count(c->ctx->manifest, "dropped_short", 1);
 				continue;
 			}
-			if (llm_out_write(c->out, s->out.data, s->out.len) != 0)
+			if (llm_out_write(c->out, s->out, s->out_len) != 0 || llm_out_write(c->out, "\n", 1) != 0)
 				rc = -1;
 			c->n_out++;
 		}
+		for (size_t i = 0; i < b.n; i++) {
+			cJSON_free(b.slots[i].out);
+			b.slots[i].out = NULL;
+		}
 		llm_progress_add(&c->progress, b.n, bytes);
+		/* a batch that held a huge document gives its memory back, so the
+		 * footprint stays near BATCH_BYTES whatever the input */
+		if (b.arena.cap > 2 * BATCH_BYTES)
+			llm_buf_free(&b.arena);
+		if (line.cap > SLOT_KEEP)
+			llm_buf_free(&line);
 	}
 	for (size_t i = 0; i < BATCH_LINES; i++) {
-		llm_buf_free(&b.slots[i].line);
-		llm_buf_free(&b.slots[i].out);
+		cJSON_free(b.slots[i].out);
 		llm_buf_free(&b.slots[i].err);
 	}
+	llm_buf_free(&b.arena);
+	llm_buf_free(&line);
 	free(b.slots);
 	llm_in_close(in);
 	llm_manifest_count(c->ctx->manifest, "bad_records", (int64_t)bad);

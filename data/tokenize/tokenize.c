@@ -5,6 +5,7 @@
  *   llmake-tokenize encode DOCS... -t TOK -o DIR       documents -> token shards
  *   llmake-tokenize ids    -t TOK [FILE]               raw text -> ids on stdout
  *   llmake-tokenize decode -t TOK [FILE]               ids -> raw bytes on stdout
+ *   llmake-tokenize inspect [-t TOK] SHARD.bin...      check and summarise shards
  *
  * The library side is lib/tokenizer.h (encode/decode), lib/bpe_train.h
  * (training) and lib/shard.h (the shard format).
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "io.h"
+#include "shard.h"
 #include "stage.h"
 #include "tokenize.h"
 #include "tokenizer.h"
@@ -86,24 +88,43 @@ static int ids_run(struct llm_ctx *ctx)
 	struct llm_tokenizer *tok = tokenize_load(ctx);
 	if (!tok)
 		return 1;
-	struct llm_buf all = LLM_BUF_INIT;
-	if (read_inputs(ctx, &all)) {
-		llm_tokenizer_free(tok);
-		return 1;
-	}
-	struct llm_tokens ids = {0};
 	unsigned flags = llm_config_bool(&ctx->cfg, "ordinary") ? 0 : LLM_TOK_SPECIAL;
-	llm_tokenizer_encode(tok, all.data, all.len, flags, &ids);
-	struct llm_buf out = LLM_BUF_INIT;
-	for (size_t i = 0; i < ids.n; i++)
-		llm_buf_appendf(&out, i ? " %u" : "%u", ids.ids[i]);
-	llm_buf_putc(&out, '\n');
-	int rc = fwrite(out.data, 1, out.len, stdout) == out.len && fflush(stdout) == 0 ? 0 : 1;
-	if (rc)
-		llm_error_errno("cannot write the ids to stdout");
+	struct llm_tokens ids = {0};
+	struct llm_buf data = LLM_BUF_INIT, out = LLM_BUF_INIT;
+	int rc = 0;
+	/* one line of ids per input file (stdin when none) */
+	int n = ctx->inputs.n ? ctx->inputs.n : 1;
+	for (int f = 0; f < n && !rc; f++) {
+		const char *p = ctx->inputs.n ? ctx->inputs.v[f] : "-";
+		struct llm_in *in = llm_in_open(p);
+		if (!in) {
+			rc = 1;
+			break;
+		}
+		char buf[1 << 16];
+		long r;
+		llm_buf_reset(&data);
+		while ((r = llm_in_read(in, buf, sizeof(buf))) > 0)
+			llm_buf_append(&data, buf, (size_t)r);
+		llm_in_close(in);
+		if (r < 0) {
+			rc = 1;
+			break;
+		}
+		ids.n = 0;
+		llm_tokenizer_encode(tok, data.data ? data.data : "", data.len, flags, &ids);
+		llm_buf_reset(&out);
+		for (size_t i = 0; i < ids.n; i++)
+			llm_buf_appendf(&out, i ? " %u" : "%u", ids.ids[i]);
+		llm_buf_putc(&out, '\n');
+		if (fwrite(out.data, 1, out.len, stdout) != out.len)
+			rc = llm_error_errno("cannot write the ids to stdout") ? 1 : 1;
+	}
+	if (!rc && fflush(stdout) != 0)
+		rc = llm_error_errno("cannot write the ids to stdout") ? 1 : 1;
 	llm_buf_free(&out);
+	llm_buf_free(&data);
 	llm_tokens_free(&ids);
-	llm_buf_free(&all);
 	llm_tokenizer_free(tok);
 	return rc;
 }
@@ -112,8 +133,9 @@ static const struct llm_stage ids_stage = {
 	.name = "ids",
 	.summary = "print the token ids of raw text (stdin or FILE), space separated",
 	.usage = "-t TOKENIZER [options] [FILE...]",
-	.description = "Reads the raw bytes of the inputs (stdin when none), encodes them and prints the "
-		       "ids separated by spaces on one line.  Invalid UTF-8 is kept as bytes.",
+	.description = "Reads the raw bytes of stdin (or of each FILE), encodes them and prints the ids "
+		       "separated by spaces, one line per input.  Invalid UTF-8 is kept as bytes.  "
+		       "Special-token text (<|endoftext|>) becomes its id unless --ordinary.",
 	.keys = ids_keys,
 	.options = tok_options,
 	.min_inputs = 0,
@@ -190,11 +212,54 @@ static const struct llm_stage decode_stage = {
 };
 
 /* ------------------------------------------------------------------ */
+/* inspect                                                              */
+
+static const struct llm_key inspect_keys[] = {
+	{"tokenizer", LLM_T_STRING, "null",
+	 "tokenizer to decode the sample with (default: the one in the shard directory's manifest)", 0, 0,
+	 NULL},
+	{"pattern", LLM_T_STRING, "\"auto\"", "split regex of a .tiktoken file", 0, 0, "auto|gpt2|cl100k"},
+	{"sample", LLM_T_INT, "64", "tokens of the first document to decode", 0, 1e9, NULL},
+	{NULL},
+};
+
+static const struct llm_option inspect_options[] = {
+	{"tokenizer", 't', "tokenizer", "FILE", "tokenizer.json or .tiktoken file"},
+	{"sample", 'n', "sample", "N", "decode the first N tokens"},
+	{NULL},
+};
+
+static int inspect_run(struct llm_ctx *ctx)
+{
+	struct llm_tokenizer *tok = NULL;
+	const char *tp = llm_config_str(&ctx->cfg, "tokenizer");
+	if (tp && *tp && !(tok = tokenize_load(ctx)))
+		return 1;
+	int rc = 0;
+	for (int i = 0; i < ctx->inputs.n && !rc; i++)
+		rc = llm_shard_inspect(ctx->inputs.v[i], tok, (int)llm_config_int(&ctx->cfg, "sample"), stdout);
+	llm_tokenizer_free(tok);
+	return rc ? 1 : 0;
+}
+
+static const struct llm_stage inspect_stage = {
+	.name = "inspect",
+	.summary = "check token shards and print their header, documents, id histogram and a sample",
+	.usage = "[-t TOKENIZER] SHARD.bin...",
+	.keys = inspect_keys,
+	.options = inspect_options,
+	.min_inputs = 1,
+	.max_inputs = -1,
+	.output = LLM_OUTPUT_NONE,
+	.run = inspect_run,
+};
+
+/* ------------------------------------------------------------------ */
 
 int main(int argc, char **argv)
 {
 	static const struct llm_stage *const subs[] = {
-		&tokenize_train_stage, &tokenize_encode_stage, &ids_stage, &decode_stage, NULL,
+		&tokenize_train_stage, &tokenize_encode_stage, &ids_stage, &decode_stage, &inspect_stage, NULL,
 	};
 	return llm_stage_main_sub("llmake-tokenize", "byte-level BPE: train, encode to token shards, "
 				  "ids, decode", subs, argc, argv);

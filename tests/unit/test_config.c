@@ -15,21 +15,6 @@ static const struct llm_key keys[] = {
 	{NULL},
 };
 
-static char *dir;
-
-static int setup(void **state)
-{
-	(void)state;
-	dir = tu_tmpdir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmdir(dir);
-	return 0;
-}
 
 struct load {
 	const char *json;
@@ -44,7 +29,7 @@ static void do_load(void *arg)
 	struct load *l = arg;
 	char *p = NULL;
 	if (l->json) {
-		p = llm_asprintf("%s/c.json", dir);
+		p = llm_asprintf("%s/c.json", tu_dir);
 		tu_write(p, l->json, strlen(l->json));
 	}
 	l->rc = llm_config_load(&l->cfg, keys, p, l->sets, l->n_sets);
@@ -151,5 +136,5 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_canonical_hash),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_setup, tu_teardown);
 }

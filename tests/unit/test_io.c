@@ -8,21 +8,6 @@
 #include "files.h"
 #include "io.h"
 
-static char *dir;
-
-static int setup(void **state)
-{
-	(void)state;
-	dir = tu_tmpdir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmdir(dir);
-	return 0;
-}
 
 static int read_lines(const char *path, struct llm_buf *all, size_t max)
 {
@@ -44,7 +29,7 @@ static int read_lines(const char *path, struct llm_buf *all, size_t max)
 static void test_plain_lines(void **state)
 {
 	(void)state;
-	char *p = llm_asprintf("%s/a.txt", dir);
+	char *p = llm_asprintf("%s/a.txt", tu_dir);
 	tu_write(p, "one\ntwo\r\n\nlast-no-newline", 25);
 	struct llm_buf all = LLM_BUF_INIT;
 	assert_int_equal(read_lines(p, &all, 100), 4);
@@ -56,7 +41,7 @@ static void test_plain_lines(void **state)
 static void test_gzip_multimember(void **state)
 {
 	(void)state;
-	char *p = llm_asprintf("%s/m.gz", dir);
+	char *p = llm_asprintf("%s/m.gz", tu_dir);
 	tu_gzip_member(p, "wb", "first\nsec", 9);
 	tu_gzip_member(p, "ab", "ond\n", 4);
 	tu_gzip_member(p, "ab", "", 0); /* an empty member in the middle */
@@ -84,7 +69,7 @@ static void do_read(void *arg)
 static void test_gzip_truncated(void **state)
 {
 	(void)state;
-	char *p = llm_asprintf("%s/t.gz", dir);
+	char *p = llm_asprintf("%s/t.gz", tu_dir);
 	char text[20000];
 	for (size_t i = 0; i < sizeof(text); i++)
 		text[i] = (i % 50 == 49) ? '\n' : (char)('a' + (i * 7) % 26);
@@ -105,7 +90,7 @@ static void test_gzip_truncated(void **state)
 static void test_gzip_corrupt(void **state)
 {
 	(void)state;
-	char *p = llm_asprintf("%s/c.gz", dir);
+	char *p = llm_asprintf("%s/c.gz", tu_dir);
 	char text[4000];
 	for (size_t i = 0; i < sizeof(text); i++)
 		text[i] = (char)('a' + (i * 13) % 26);
@@ -136,7 +121,7 @@ static void test_gzip_corrupt(void **state)
 static void test_long_line(void **state)
 {
 	(void)state;
-	char *p = llm_asprintf("%s/long.txt", dir);
+	char *p = llm_asprintf("%s/long.txt", tu_dir);
 	size_t n = 1 << 20;
 	char *d = llm_malloc(n + 10);
 	memset(d, 'x', n);
@@ -160,7 +145,7 @@ static void test_long_line(void **state)
 static void test_out_gzip_roundtrip(void **state)
 {
 	(void)state;
-	char *p = llm_asprintf("%s/sub/dir/o.jsonl.gz", dir);
+	char *p = llm_asprintf("%s/sub/tu_dir/o.jsonl.gz", tu_dir);
 	struct llm_out *o = llm_out_open(p, 6);
 	assert_non_null(o);
 	for (int i = 0; i < 100000; i++) {
@@ -176,12 +161,12 @@ static void test_out_gzip_roundtrip(void **state)
 	assert_non_null(strstr(all.data, "|line 99999|"));
 	llm_buf_free(&all);
 	/* abort leaves nothing behind, not even the temp file */
-	char *q = llm_asprintf("%s/aborted.txt", dir);
+	char *q = llm_asprintf("%s/aborted.txt", tu_dir);
 	o = llm_out_open(q, -1);
 	llm_out_write(o, "partial", 7);
 	llm_out_abort(o);
 	assert_false(llm_exists(q));
-	char *cmd = llm_asprintf("ls -A '%s' | grep -c tmp", dir);
+	char *cmd = llm_asprintf("ls -A '%s' | grep -c tmp", tu_dir);
 	FILE *ls = popen(cmd, "r");
 	int count = -1;
 	assert_int_equal(fscanf(ls, "%d", &count), 1);
@@ -192,10 +177,67 @@ static void test_out_gzip_roundtrip(void **state)
 	free(p);
 }
 
+static void write_big(const char *path, int threads)
+{
+	llm_io_set_threads(threads);
+	struct llm_out *o = llm_out_open(path, 6);
+	assert_non_null(o);
+	for (int i = 0; i < 400000; i++) { /* ~7 MB: several 2 MiB members */
+		char line[64];
+		int k = snprintf(line, sizeof(line), "document %d, %x\n", i, i * 2654435761u);
+		assert_int_equal(llm_out_write(o, line, (size_t)k), 0);
+	}
+	assert_int_equal(llm_out_commit(o), 0);
+	llm_io_set_threads(1);
+}
+
+static void test_out_parallel_identical(void **state)
+{
+	(void)state;
+	char *p1 = llm_asprintf("%s/t1.gz", tu_dir), *p3 = llm_asprintf("%s/t3.gz", tu_dir);
+	write_big(p1, 1);
+	write_big(p3, 3);
+	size_t n1, n3;
+	char *a = tu_read(p1, &n1), *b = tu_read(p3, &n3);
+	assert_int_equal(n1, n3);
+	assert_memory_equal(a, b, n1);
+	struct llm_buf all = LLM_BUF_INIT;
+	assert_int_equal(read_lines(p3, &all, 100), 400000);
+	assert_non_null(strstr(all.data, "|document 399999, "));
+	/* zcat agrees: the members form one valid gzip stream */
+	char *cmd = llm_asprintf("zcat '%s' | wc -l", p3);
+	FILE *z = popen(cmd, "r");
+	int lines = 0;
+	assert_int_equal(fscanf(z, "%d", &lines), 1);
+	pclose(z);
+	assert_int_equal(lines, 400000);
+	free(cmd);
+	llm_buf_free(&all);
+	free(a);
+	free(b);
+	free(p1);
+	free(p3);
+}
+
+static void test_out_empty_gzip(void **state)
+{
+	(void)state;
+	char *p = llm_asprintf("%s/empty.gz", tu_dir);
+	llm_io_set_threads(2);
+	struct llm_out *o = llm_out_open(p, -1);
+	assert_int_equal(llm_out_commit(o), 0);
+	llm_io_set_threads(1);
+	struct llm_buf all = LLM_BUF_INIT;
+	assert_int_equal(read_lines(p, &all, 100), 0);
+	assert_true(llm_file_size(p) > 0); /* a valid gzip header, not 0 bytes */
+	llm_buf_free(&all);
+	free(p);
+}
+
 static void test_atomic_replace(void **state)
 {
 	(void)state;
-	char *p = llm_asprintf("%s/file.txt", dir);
+	char *p = llm_asprintf("%s/file.txt", tu_dir);
 	assert_int_equal(llm_atomic_write_file(p, "old", 3), 0);
 	struct llm_atomic a;
 	assert_int_equal(llm_atomic_open(&a, p), 0);
@@ -214,7 +256,7 @@ static void test_atomic_replace(void **state)
 static void test_open_errors(void **state)
 {
 	(void)state;
-	char *p = llm_asprintf("%s/nope", dir);
+	char *p = llm_asprintf("%s/nope", tu_dir);
 	struct bad_read b = {p, 0};
 	char *err = tu_capture_stderr(do_read, &b);
 	assert_int_equal(b.result, -1);
@@ -232,8 +274,10 @@ int main(void)
 		cmocka_unit_test(test_gzip_corrupt),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_out_gzip_roundtrip),
+		cmocka_unit_test(test_out_parallel_identical),
+		cmocka_unit_test(test_out_empty_gzip),
 		cmocka_unit_test(test_atomic_replace),
 		cmocka_unit_test(test_open_errors),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_setup, tu_teardown);
 }

@@ -4,21 +4,6 @@
 #include "files.h"
 #include "jsonl.h"
 
-static char *dir;
-
-static int setup(void **state)
-{
-	(void)state;
-	dir = tu_tmpdir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmdir(dir);
-	return 0;
-}
 
 static void test_parse_good(void **state)
 {
@@ -108,7 +93,7 @@ static const char mixed[] =
 static void test_reader_strict_and_skip(void **state)
 {
 	(void)state;
-	char *p = llm_asprintf("%s/mixed.jsonl.gz", dir);
+	char *p = llm_asprintf("%s/mixed.jsonl.gz", tu_dir);
 	tu_gzip_member(p, "wb", mixed, strlen(mixed));
 	struct reading r = {.path = p};
 	char *err = tu_capture_stderr(do_read, &r);
@@ -131,7 +116,7 @@ static void test_reader_strict_and_skip(void **state)
 static void test_reader_long_line(void **state)
 {
 	(void)state;
-	char *p = llm_asprintf("%s/long.jsonl", dir);
+	char *p = llm_asprintf("%s/long.jsonl", tu_dir);
 	size_t n = 300000;
 	char *d = llm_malloc(n + 100);
 	strcpy(d, "{\"text\":\"");
@@ -163,7 +148,7 @@ static void test_reader_long_line(void **state)
 static void test_writer_roundtrip(void **state)
 {
 	(void)state;
-	char *p = llm_asprintf("%s/w.jsonl", dir);
+	char *p = llm_asprintf("%s/w.jsonl", tu_dir);
 	struct llm_jsonl_writer *w = llm_jsonl_writer_open(p);
 	const char *txt = "line\n\"quoted\" \xe4\xb8\xad";
 	cJSON *doc = llm_doc_new(txt, strlen(txt), "id-1");
@@ -187,7 +172,7 @@ static void test_writer_roundtrip(void **state)
 static void test_empty_file(void **state)
 {
 	(void)state;
-	char *p = llm_asprintf("%s/empty.jsonl", dir);
+	char *p = llm_asprintf("%s/empty.jsonl", tu_dir);
 	tu_write(p, "", 0);
 	struct reading r = {.path = p};
 	char *err = tu_capture_stderr(do_read, &r);
@@ -218,5 +203,5 @@ int main(void)
 		cmocka_unit_test(test_writer_roundtrip),
 		cmocka_unit_test(test_empty_file),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_setup, tu_teardown);
 }

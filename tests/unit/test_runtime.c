@@ -12,21 +12,6 @@
 #include "pool.h"
 #include "stage.h"
 
-static char *dir;
-
-static int setup(void **state)
-{
-	(void)state;
-	dir = tu_tmpdir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmdir(dir);
-	return 0;
-}
 
 static void square(void *ctx, size_t i, int worker)
 {
@@ -55,7 +40,7 @@ static void test_pool(void **state)
 
 static void touch(const char *rel)
 {
-	char *p = llm_path_join(dir, rel);
+	char *p = llm_path_join(tu_dir, rel);
 	char *slash = strrchr(p, '/');
 	*slash = '\0';
 	char *cmd = llm_asprintf("mkdir -p '%s'", p);
@@ -74,7 +59,7 @@ static void test_expand_and_shard(void **state)
 	touch("in/sub/c.jsonl");
 	touch("in/skip.txt");
 	touch("in/.hidden.jsonl");
-	char *in = llm_path_join(dir, "in");
+	char *in = llm_path_join(tu_dir, "in");
 	const char *exts[] = {".jsonl", ".jsonl.gz", NULL};
 	struct llm_strv files = {0};
 	assert_int_equal(llm_inputs_expand(&in, 1, exts, &files), 0);
@@ -108,12 +93,12 @@ static void test_manifest(void **state)
 	assert_int_equal(llm_config_load(&cfg, mkeys, NULL, NULL, 0), 0);
 	llm_manifest_set_config(m, &cfg);
 	touch("m/input.jsonl");
-	char *inp = llm_path_join(dir, "m/input.jsonl");
+	char *inp = llm_path_join(tu_dir, "m/input.jsonl");
 	assert_int_equal(llm_manifest_add_input(m, inp), 0);
 	llm_manifest_count(m, "documents_in", 5);
 	llm_manifest_count(m, "documents_in", 2);
 	assert_int_equal(llm_manifest_get_count(m, "documents_in"), 7);
-	char *out = llm_path_join(dir, "m/out.jsonl");
+	char *out = llm_path_join(tu_dir, "m/out.jsonl");
 	char *mp = llm_manifest_path_for(out);
 	assert_true(llm_str_ends_with(mp, "m/out.jsonl.manifest.json"));
 	assert_int_equal(llm_manifest_write(m, mp), 0);
@@ -132,7 +117,7 @@ static void test_manifest(void **state)
 	assert_int_equal(strlen(cJSON_GetObjectItem(j, "config_hash")->valuestring), 16);
 	cJSON_Delete(j);
 	free(s);
-	char *d = llm_path_join(dir, "m");
+	char *d = llm_path_join(tu_dir, "m");
 	char *dm = llm_manifest_path_for(d);
 	assert_true(llm_str_ends_with(dm, "/m/manifest.json"));
 	free(dm);
@@ -223,8 +208,8 @@ static void test_stage_contract(void **state)
 	touch("s/in1.jsonl");
 	touch("s/in2.jsonl");
 	touch("s/in3.jsonl");
-	char *in = llm_path_join(dir, "s");
-	char *out = llm_path_join(dir, "s-out/result.txt");
+	char *in = llm_path_join(tu_dir, "s");
+	char *out = llm_path_join(tu_dir, "s-out/result.txt");
 	char *err;
 	int rc = call(NULL, 9, "llmake-fake", in, "-o", out, "-j", "3", "--set", "name=hello", "--flag");
 	assert_int_equal(rc, 0);
@@ -254,7 +239,7 @@ static void test_stage_contract(void **state)
 	assert_int_equal(call(NULL, 3, "llmake-fake", "-o", "y"), 2);        /* no input */
 	assert_int_equal(call(NULL, 6, "llmake-fake", in, "-o", "y", "--shard", "2/2"), 2);
 	assert_int_equal(call(NULL, 6, "llmake-fake", in, "-o", "y", "-j", "0"), 2);
-	assert_int_equal(call(NULL, 4, "llmake-fake", in, "-o", dir), 2);    /* directory as output file */
+	assert_int_equal(call(NULL, 4, "llmake-fake", in, "-o", tu_dir), 2);    /* directory as output file */
 	assert_int_equal(seen.calls, 0);
 	/* runtime errors: exit 1 */
 	rc = call(&err, 6, "llmake-fake", in, "-o", "y", "--set", "alpha=3");
@@ -270,7 +255,7 @@ static void test_stage_contract(void **state)
 	assert_non_null(strstr(err, "is a directory"));
 	free(err);
 	/* a failing run writes no manifest */
-	char *out2 = llm_path_join(dir, "fail.txt");
+	char *out2 = llm_path_join(tu_dir, "fail.txt");
 	seen.fail_with = 1;
 	struct call c = {.argc = 4, .argv = {"llmake-fake", in, "-o", out2}};
 	c.rc = llm_stage_main(&fake, c.argc, c.argv);
@@ -292,5 +277,5 @@ int main(void)
 		cmocka_unit_test(test_manifest),
 		cmocka_unit_test(test_stage_contract),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_setup, tu_teardown);
 }

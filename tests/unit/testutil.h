@@ -69,6 +69,24 @@ static inline char *tu_read(const char *path, size_t *n)
 	return llm_buf_detach(&b, n);
 }
 
+/* The per-group temp directory: pass tu_setup/tu_teardown to
+ * cmocka_run_group_tests and use tu_dir in the tests. */
+static char *tu_dir __attribute__((unused));
+
+static inline int tu_setup(void **state)
+{
+	(void)state;
+	tu_dir = tu_tmpdir();
+	return 0;
+}
+
+static inline int tu_teardown(void **state)
+{
+	(void)state;
+	tu_rmdir(tu_dir);
+	return 0;
+}
+
 /* Runs fn with stderr captured into a buffer the caller frees. */
 static inline char *tu_capture_stderr(void (*fn)(void *), void *arg)
 {
