@@ -32,7 +32,6 @@
 #include "hash.h"
 #include "jsonl.h"
 #include "log.h"
-#include "shard.h"
 #include "stage.h"
 #include "util.h"
 #include "version.h"
@@ -361,16 +360,14 @@ static int run_lm(struct evaluator *ev, const char *path)
 	double t0 = llm_now();
 	if (llm_str_ends_with(path, ".bin")) {
 		kind = "shard";
-		struct llm_shard sh;
-		if (llm_shard_open(&sh, path))
+		uint32_t sv = 0;
+		if (llm_eval_shard_read(path, &toks, &sv, &docs)) {
+			llm_tokens_free(&toks);
 			return -1;
-		if (sh.n_vocab && sh.n_vocab != llm_tokenizer_n_vocab(ev->tok))
+		}
+		if (sv && sv != llm_tokenizer_n_vocab(ev->tok))
 			llm_warn("shard '%s' was written with a %u-id tokenizer but '%s' has %u ids",
-				 path, sh.n_vocab, ev->tok_path, llm_tokenizer_n_vocab(ev->tok));
-		for (uint64_t i = 0; i < sh.n_tokens; i++)
-			llm_tokens_push(&toks, llm_shard_token(&sh, i));
-		docs = sh.n_docs;
-		llm_shard_close(&sh);
+				 path, sv, ev->tok_path, llm_tokenizer_n_vocab(ev->tok));
 		tok_bytes = llm_eval_token_bytes(ev->tok, (uint32_t)ev->m.cfg.vocab_size);
 	} else {
 		/* raw text: every document is <EOT> + its tokens, as the shards

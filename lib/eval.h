@@ -112,6 +112,14 @@ struct llm_eval_lm {
 int llm_eval_stream(struct llm_model *m, const uint32_t *toks, size_t n, int T, int stride, int B,
 		    const uint32_t *tok_bytes, struct llm_eval_lm *lm);
 
+/* Reads every token of an llm.c token shard (layout in shard.h: magic
+ * 20240520 with uint16 or 20240801 with uint32 tokens, header[2] tokens,
+ * header[4] vocabulary size, header[6] documents), checking magic, version
+ * and size.  Independent of the trainer's and the tokenizer's shard
+ * readers.  Returns 0, or -1 (printed, naming the file and field). */
+int llm_eval_shard_read(const char *path, struct llm_tokens *out, uint32_t *n_vocab,
+			uint64_t *n_docs);
+
 /* Bytes each token id decodes to (special tokens 0), [max(V, n_vocab)]:
  * for bits-per-byte of token shards.  Caller frees. */
 uint32_t *llm_eval_token_bytes(const struct llm_tokenizer *tok, uint32_t V);
