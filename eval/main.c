@@ -32,6 +32,8 @@
 #include "hash.h"
 #include "jsonl.h"
 #include "log.h"
+#include "pool.h"
+#include <omp.h>
 #include "stage.h"
 #include "util.h"
 #include "version.h"
@@ -74,7 +76,8 @@ struct evaluator {
 	struct llm_ctx *ctx;
 	struct llm_model m;
 	struct llm_tokenizer *tok;
-	struct llm_eval_scorer sc;
+	struct llm_eval_scorer *sc; /* one per worker */
+	struct llm_pool *pool;
 	struct llm_jsonl_writer *per_item;
 	cJSON *results, *tasks_info;
 	const char *model_dir, *tok_path;
@@ -156,6 +159,98 @@ static char *task_dir_default(void)
 /* ----------------------------------------------------------------------------
  * tasks */
 
+/* Items are scored in parallel, one item per worker at a time, each worker
+ * with its own scorer (KV cache) and single-threaded model math: for the
+ * small models of ablations this scales better than splitting each tiny
+ * matrix product.  Results land in per-item slots, so the output never
+ * depends on the thread count. */
+struct item_result {
+	double *ll, *lln;
+	bool *greedy, trunc;
+	int *n_cont;
+	char *prefix;
+};
+
+static void item_result_free(struct item_result *r)
+{
+	free(r->ll);
+	free(r->lln);
+	free(r->greedy);
+	free(r->n_cont);
+	free(r->prefix);
+}
+
+struct task_job {
+	struct evaluator *ev;
+	struct llm_eval_task *t;
+	struct llm_progress *prog;
+	struct item_result *res;
+	bool keep_prefix;
+	int err;
+};
+
+static void score_item(void *ctx, size_t i, int worker)
+{
+	struct task_job *job = ctx;
+	const struct llm_eval_task *t = job->t;
+	const struct llm_eval_item *it = &t->items[i];
+	struct llm_eval_scorer *sc = &job->ev->sc[worker];
+	struct item_result *r = &job->res[i];
+	omp_set_num_threads(1);
+	if (__atomic_load_n(&job->err, __ATOMIC_RELAXED))
+		return;
+	int nc = it->n_choices;
+	r->ll = llm_calloc((size_t)nc, sizeof(double));
+	r->lln = llm_calloc((size_t)nc, sizeof(double));
+	r->greedy = llm_calloc((size_t)nc, sizeof(bool));
+	r->n_cont = llm_calloc((size_t)nc, sizeof(int));
+	char *prefix = llm_eval_task_fewshot(t, i);
+	struct llm_buf cb = LLM_BUF_INIT, tb = LLM_BUF_INIT;
+	for (int c = 0; c < nc; c++) {
+		llm_buf_reset(&cb);
+		llm_buf_puts(&cb, prefix);
+		llm_buf_puts(&cb, it->ctx[c]);
+		llm_buf_putc(&cb, '\0');
+		llm_buf_reset(&tb);
+		llm_buf_puts(&tb, t->target_delim);
+		llm_buf_puts(&tb, it->target[c]);
+		llm_buf_putc(&tb, '\0');
+		struct llm_eval_score s;
+		if (llm_eval_score_text(sc, cb.data, tb.data, &s)) {
+			llm_error("task '%s': '%s' line %" PRIu64 ": scoring failed", t->name, t->data_path,
+				  it->line);
+			__atomic_store_n(&job->err, 1, __ATOMIC_RELAXED);
+			break;
+		}
+		r->ll[c] = s.ll;
+		/* lm-eval: lls / len(choice), choice = doc_to_choice (the target
+		 * without the delimiter), in characters */
+		size_t L = llm_eval_char_len(it->target[c], strlen(it->target[c]));
+		r->lln[c] = L ? s.ll / (double)L : s.ll;
+		r->greedy[c] = s.greedy;
+		r->n_cont[c] = s.n_cont;
+		r->trunc |= s.truncated;
+	}
+	llm_buf_free(&cb);
+	llm_buf_free(&tb);
+	if (job->keep_prefix)
+		r->prefix = prefix;
+	else
+		free(prefix);
+	llm_progress_add(job->prog, 1, 0);
+}
+
+static void scorer_stats(const struct evaluator *ev, uint64_t *req, uint64_t *reused,
+			 uint64_t *computed)
+{
+	*req = *reused = *computed = 0;
+	for (int w = 0; w < llm_pool_threads(ev->pool); w++) {
+		*req += ev->sc[w].n_requests;
+		*reused += ev->sc[w].n_ctx_reused;
+		*computed += ev->sc[w].n_ctx_tokens;
+	}
+}
+
 static int run_task(struct evaluator *ev, const char *spec)
 {
 	const struct llm_config *cfg = &ev->ctx->cfg;
@@ -196,92 +291,64 @@ static int run_task(struct evaluator *ev, const char *spec)
 	size_t n = t.n_items;
 	double *acc = llm_malloc(n * sizeof(double)), *accn = llm_malloc(n * sizeof(double));
 	double *ll_item = llm_malloc(n * sizeof(double));
-	uint64_t truncated = 0, req0 = ev->sc.n_requests, reused0 = ev->sc.n_ctx_reused,
-		 computed0 = ev->sc.n_ctx_tokens;
+	uint64_t truncated = 0, req0, reused0, computed0;
+	scorer_stats(ev, &req0, &reused0, &computed0);
 	struct llm_progress prog;
 	llm_progress_init(&prog, t.name, n, 0);
 	double t0 = llm_now();
-	struct llm_buf ctxb = LLM_BUF_INIT, contb = LLM_BUF_INIT;
+	struct task_job job = {.ev = ev, .t = &t, .prog = &prog, .keep_prefix = ev->per_item != NULL};
+	job.res = llm_calloc(n, sizeof(*job.res));
+	llm_pool_for(ev->pool, n, score_item, &job);
+	if (job.err)
+		rc = -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct llm_eval_item *it = &t.items[i];
-		char *prefix = llm_eval_task_fewshot(&t, i);
+		struct item_result *ir = &job.res[i];
 		int nc = it->n_choices;
-		double *ll = llm_malloc((size_t)nc * sizeof(double));
-		double *lln = llm_malloc((size_t)nc * sizeof(double));
-		struct llm_eval_score *sc = llm_calloc((size_t)nc, sizeof(*sc));
-		bool trunc = false;
-		for (int c = 0; c < nc; c++) {
-			llm_buf_reset(&ctxb);
-			llm_buf_puts(&ctxb, prefix);
-			llm_buf_puts(&ctxb, it->ctx[c]);
-			llm_buf_putc(&ctxb, '\0');
-			llm_buf_reset(&contb);
-			llm_buf_puts(&contb, t.target_delim);
-			llm_buf_puts(&contb, it->target[c]);
-			llm_buf_putc(&contb, '\0');
-			if (llm_eval_score_text(&ev->sc, ctxb.data, contb.data, &sc[c])) {
-				llm_error("task '%s': '%s' line %" PRIu64 ": scoring failed", t.name,
-					  t.data_path, it->line);
+		truncated += ir->trunc;
+		int pred = llm_eval_argmax(ir->ll, nc), predn = llm_eval_argmax(ir->lln, nc);
+		if (t.format == LLM_EVAL_LAMBADA) {
+			acc[i] = ir->greedy[0];
+			accn[i] = acc[i];
+		} else {
+			acc[i] = pred == it->gold;
+			accn[i] = predn == it->gold;
+		}
+		ll_item[i] = ir->ll[it->gold];
+		if (ev->per_item) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "task", t.name);
+			cJSON_AddNumberToObject(o, "index", (double)i);
+			cJSON_AddNumberToObject(o, "line", (double)it->line);
+			cJSON_AddNumberToObject(o, "gold", it->gold);
+			if (t.format != LLM_EVAL_LAMBADA) {
+				cJSON_AddNumberToObject(o, "pred", pred);
+				cJSON_AddNumberToObject(o, "pred_norm", predn);
+			}
+			cJSON_AddNumberToObject(o, "acc", acc[i]);
+			if (t.metrics & LLM_EVAL_M_ACC_NORM)
+				cJSON_AddNumberToObject(o, "acc_norm", accn[i]);
+			cJSON *a = cJSON_AddArrayToObject(o, "ll");
+			cJSON *g = cJSON_AddArrayToObject(o, "greedy");
+			cJSON *nt = cJSON_AddArrayToObject(o, "n_tokens");
+			for (int c = 0; c < nc; c++) {
+				cJSON_AddItemToArray(a, cJSON_CreateNumber(ir->ll[c]));
+				cJSON_AddItemToArray(g, cJSON_CreateBool(ir->greedy[c]));
+				cJSON_AddItemToArray(nt, cJSON_CreateNumber(ir->n_cont[c]));
+			}
+			cJSON_AddBoolToObject(o, "truncated", ir->trunc);
+			if (ir->prefix && *ir->prefix)
+				cJSON_AddStringToObject(o, "fewshot_prefix", ir->prefix);
+			if (llm_jsonl_write(ev->per_item, o))
 				rc = -1;
-				break;
-			}
-			ll[c] = sc[c].ll;
-			/* lm-eval: lls / len(choice) with choice = doc_to_choice (the
-			 * target, without the delimiter), in characters */
-			size_t L = llm_eval_char_len(it->target[c], strlen(it->target[c]));
-			lln[c] = L ? ll[c] / (double)L : ll[c];
-			trunc |= sc[c].truncated;
+			cJSON_Delete(o);
 		}
-		if (rc == 0) {
-			truncated += trunc;
-			int pred = llm_eval_argmax(ll, nc), predn = llm_eval_argmax(lln, nc);
-			if (t.format == LLM_EVAL_LAMBADA) {
-				acc[i] = sc[0].greedy;
-				accn[i] = acc[i];
-			} else {
-				acc[i] = pred == it->gold;
-				accn[i] = predn == it->gold;
-			}
-			ll_item[i] = ll[it->gold];
-			if (ev->per_item) {
-				cJSON *o = cJSON_CreateObject();
-				cJSON_AddStringToObject(o, "task", t.name);
-				cJSON_AddNumberToObject(o, "index", (double)i);
-				cJSON_AddNumberToObject(o, "line", (double)it->line);
-				cJSON_AddNumberToObject(o, "gold", it->gold);
-				if (t.format != LLM_EVAL_LAMBADA) {
-					cJSON_AddNumberToObject(o, "pred", pred);
-					cJSON_AddNumberToObject(o, "pred_norm", predn);
-				}
-				cJSON_AddNumberToObject(o, "acc", acc[i]);
-				if (t.metrics & LLM_EVAL_M_ACC_NORM)
-					cJSON_AddNumberToObject(o, "acc_norm", accn[i]);
-				cJSON *a = cJSON_AddArrayToObject(o, "ll");
-				cJSON *g = cJSON_AddArrayToObject(o, "greedy");
-				cJSON *nt = cJSON_AddArrayToObject(o, "n_tokens");
-				for (int c = 0; c < nc; c++) {
-					cJSON_AddItemToArray(a, cJSON_CreateNumber(ll[c]));
-					cJSON_AddItemToArray(g, cJSON_CreateBool(sc[c].greedy));
-					cJSON_AddItemToArray(nt, cJSON_CreateNumber(sc[c].n_cont));
-				}
-				cJSON_AddBoolToObject(o, "truncated", trunc);
-				if (*prefix)
-					cJSON_AddStringToObject(o, "fewshot_prefix", prefix);
-				if (llm_jsonl_write(ev->per_item, o))
-					rc = -1;
-				cJSON_Delete(o);
-			}
-		}
-		free(ll);
-		free(lln);
-		free(sc);
-		free(prefix);
-		llm_progress_add(&prog, 1, 0);
 	}
+	for (size_t i = 0; i < n; i++)
+		item_result_free(&job.res[i]);
+	free(job.res);
 	llm_progress_finish(&prog);
 	double secs = llm_now() - t0;
-	llm_buf_free(&ctxb);
-	llm_buf_free(&contb);
 	if (rc == 0) {
 		cJSON *r = cJSON_CreateObject();
 		if (t.metrics & LLM_EVAL_M_ACC)
@@ -307,18 +374,18 @@ static int run_task(struct evaluator *ev, const char *spec)
 		cJSON_AddNumberToObject(info, "n_items", (double)n);
 		cJSON_AddNumberToObject(info, "n_skipped_bad", (double)t.n_bad);
 		cJSON_AddNumberToObject(info, "n_truncated", (double)truncated);
-		cJSON_AddNumberToObject(info, "requests", (double)(ev->sc.n_requests - req0));
-		cJSON_AddNumberToObject(info, "context_tokens_computed",
-					(double)(ev->sc.n_ctx_tokens - computed0));
-		cJSON_AddNumberToObject(info, "context_tokens_reused",
-					(double)(ev->sc.n_ctx_reused - reused0));
+		uint64_t req1, reused1, computed1;
+		scorer_stats(ev, &req1, &reused1, &computed1);
+		cJSON_AddNumberToObject(info, "requests", (double)(req1 - req0));
+		cJSON_AddNumberToObject(info, "context_tokens_computed", (double)(computed1 - computed0));
+		cJSON_AddNumberToObject(info, "context_tokens_reused", (double)(reused1 - reused0));
 		cJSON_AddNumberToObject(info, "seconds", secs);
 		cJSON_AddNumberToObject(info, "items_per_s", secs > 0 ? (double)n / secs : 0);
 		cJSON_AddItemToObject(info, "data", file_info(t.data_path));
 		cJSON_AddItemToObject(ev->tasks_info, t.name, info);
 		if (truncated)
 			llm_warn("task '%s': %" PRIu64 " items longer than the context window (%d tokens) "
-				 "were truncated from the left", t.name, truncated, ev->sc.max_len);
+				 "were truncated from the left", t.name, truncated, ev->sc[0].max_len);
 		char line[256];
 		int k = snprintf(line, sizeof(line), "%s: n=%zu", t.name, n);
 		if (t.metrics & LLM_EVAL_M_ACC)
@@ -492,16 +559,25 @@ static int eval_run(struct llm_ctx *ctx)
 		llm_manifest_add_input(ctx->manifest, st_path);
 	llm_manifest_add_input(ctx->manifest, tpath);
 	int64_t eot = llm_tokenizer_eot(ev.tok);
-	llm_eval_scorer_init(&ev.sc, &ev.m, ev.tok, (int)llm_config_int(cfg, "max_length"), eot);
+	ev.pool = llm_pool_new(ctx->threads);
+	int nw = llm_pool_threads(ev.pool);
+	ev.sc = llm_calloc((size_t)nw, sizeof(*ev.sc));
+	for (int w = 0; w < nw; w++)
+		llm_eval_scorer_init(&ev.sc[w], &ev.m, ev.tok, (int)llm_config_int(cfg, "max_length"),
+				     eot);
 	ev.results = cJSON_CreateObject();
 	ev.tasks_info = cJSON_CreateObject();
 	int rc = 0;
 	const char *pi = llm_config_str(cfg, "per_item");
 	if (pi && !(ev.per_item = llm_jsonl_writer_open(pi)))
 		rc = 1;
+	/* tasks: parallel over items, single-threaded math per worker */
+	llm_blas_set_threads(1);
 	for (int i = 0; i < names.n && !rc; i++)
 		if (run_task(&ev, names.v[i]))
 			rc = 1;
+	/* loss windows: large batched products, parallel inside */
+	llm_blas_set_threads(ctx->threads);
 	for (int i = 0; i < ctx->inputs.n && !rc; i++)
 		if (run_lm(&ev, ctx->inputs.v[i]))
 			rc = 1;
@@ -531,7 +607,7 @@ static int eval_run(struct llm_ctx *ctx)
 		cJSON *to = file_info(tpath);
 		cJSON_AddNumberToObject(to, "n_vocab", llm_tokenizer_n_vocab(ev.tok));
 		cJSON_AddItemToObject(doc, "tokenizer", to);
-		cJSON_AddNumberToObject(doc, "max_length", ev.sc.max_len);
+		cJSON_AddNumberToObject(doc, "max_length", ev.sc[0].max_len);
 		cJSON_AddNumberToObject(doc, "threads", ctx->threads);
 		cJSON_AddStringToObject(doc, "llmake", llm_version_string());
 		char *txt = cJSON_Print(doc);
@@ -550,7 +626,10 @@ static int eval_run(struct llm_ctx *ctx)
 		cJSON_Delete(ev.tasks_info);
 	}
 	free(st_path);
-	llm_eval_scorer_free(&ev.sc);
+	for (int w = 0; w < llm_pool_threads(ev.pool); w++)
+		llm_eval_scorer_free(&ev.sc[w]);
+	free(ev.sc);
+	llm_pool_free(ev.pool);
 	llm_tokenizer_free(ev.tok);
 	llm_model_free(&ev.m);
 	free(tpath);

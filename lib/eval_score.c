@@ -83,19 +83,83 @@ static void ensure_rows(struct llm_eval_scorer *s, int rows)
 	s->logits_rows = rows;
 }
 
+/* exp(x) for x <= 0 in float, vectorisable (no libm call): x = n ln2 + r,
+ * |r| <= ln2/2, e^r by a degree-7 Taylor polynomial (relative error
+ * < 2e-7, below float rounding of the sum), 2^n through the exponent bits. */
+static inline float exp_neg(float x)
+{
+	x = x < -87.0f ? -87.0f : x;
+	/* round to nearest by the 1.5 * 2^23 trick: no libm call, vectorises */
+	float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+	float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;
+	float p = 1.0f / 5040;
+	p = p * r + 1.0f / 720;
+	p = p * r + 1.0f / 120;
+	p = p * r + 1.0f / 24;
+	p = p * r + 1.0f / 6;
+	p = p * r + 0.5f;
+	p = p * r + 1.0f;
+	p = p * r + 1.0f;
+	union {
+		int32_t i;
+		float f;
+	} scale = {.i = ((int32_t)n + 127) << 23};
+	return p * scale.f;
+}
+
+typedef float v4sf __attribute__((vector_size(16)));
+typedef int32_t v4si __attribute__((vector_size(16)));
+
+/* exp_neg on 4 lanes. */
+static inline v4sf exp_neg4(v4sf x)
+{
+	const v4sf lo = {-87.0f, -87.0f, -87.0f, -87.0f};
+	v4si m = x < lo;
+	x = (v4sf)(((v4si)x & ~m) | ((v4si)lo & m));
+	const v4sf magic = {12582912.0f, 12582912.0f, 12582912.0f, 12582912.0f};
+	v4sf n = (x * 1.44269504088896341f + magic) - magic;
+	v4sf r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;
+	v4sf p = r * (1.0f / 5040) + 1.0f / 720;
+	p = p * r + 1.0f / 120;
+	p = p * r + 1.0f / 24;
+	p = p * r + 1.0f / 6;
+	p = p * r + 0.5f;
+	p = p * r + 1.0f;
+	p = p * r + 1.0f;
+	v4si e = (__builtin_convertvector(n, v4si) + 127) << 23;
+	return p * (v4sf)e;
+}
+
 /* log-softmax of row at target, and whether target is the first maximum. */
-static double row_logprob(const float *row, int V, uint32_t target, bool *is_max)
+static double row_logprob(const float *restrict row, int V, uint32_t target, bool *is_max)
 {
 	float mx = row[0];
-	int am = 0;
 	for (int j = 1; j < V; j++)
-		if (row[j] > mx) {
-			mx = row[j];
-			am = j;
-		}
+		mx = row[j] > mx ? row[j] : mx;
+	int am = 0;
+	while (row[am] != mx)
+		am++;
+	/* 4-lane vectors (GCC vector extensions: SSE, NEON...), flushed to
+	 * double every block */
 	double sum = 0;
-	for (int j = 0; j < V; j++)
-		sum += exp((double)row[j] - mx);
+	enum { BLK = 512 };
+	int j = 0;
+	const v4sf vmx = {mx, mx, mx, mx};
+	while (j + 8 <= V) {
+		v4sf a0 = {0, 0, 0, 0}, a1 = a0;
+		int end = j + BLK < V ? j + BLK : V;
+		for (; j + 8 <= end; j += 8) {
+			v4sf x0, x1;
+			memcpy(&x0, row + j, sizeof(x0));
+			memcpy(&x1, row + j + 4, sizeof(x1));
+			a0 += exp_neg4(x0 - vmx);
+			a1 += exp_neg4(x1 - vmx);
+		}
+		a0 += a1;
+		sum += (double)a0[0] + a0[1] + a0[2] + a0[3];
+	}
+	for (; j < V; j++)
+		sum += exp_neg(row[j] - mx);
 	*is_max = (uint32_t)am == target;
 	return (double)row[target] - mx - log(sum);
 }
