@@ -281,14 +281,17 @@ static int run_task(struct evaluator *ev, const char *spec)
 	int64_t nf = llm_config_int(cfg, "num_fewshot");
 	if (nf >= 0)
 		t.num_fewshot = (int)nf;
-	if (llm_eval_task_read(&t, ev->ctx->skip_bad, (size_t)llm_config_int(cfg, "limit"))) {
+	/* every item is read (the few-shot pool); --limit scores the first N */
+	if (llm_eval_task_read(&t, ev->ctx->skip_bad, 0)) {
 		llm_eval_task_free(&t);
 		return -1;
 	}
 	llm_manifest_add_input(ev->ctx->manifest, t.data_path);
-	llm_manifest_count(ev->ctx->manifest, "items", (int64_t)t.n_items);
+	size_t n = t.n_items, limit = (size_t)llm_config_int(cfg, "limit");
+	if (limit && limit < n)
+		n = limit;
+	llm_manifest_count(ev->ctx->manifest, "items", (int64_t)n);
 	llm_manifest_count(ev->ctx->manifest, "skipped_bad_records", (int64_t)t.n_bad);
-	size_t n = t.n_items;
 	double *acc = llm_malloc(n * sizeof(double)), *accn = llm_malloc(n * sizeof(double));
 	double *ll_item = llm_malloc(n * sizeof(double));
 	uint64_t truncated = 0, req0, reused0, computed0;

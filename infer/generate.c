@@ -6,7 +6,7 @@
  *       streams the continuation to stdout as it is generated
  *   llmake-generate -m MODEL PROMPTS.jsonl -o OUT.jsonl
  *       batch mode: one {"prompt": ...} (or "text") per line in, one
- *       {"id","prompt","completion","prompt_tokens","generated_tokens",
+ *       {"id","prompt","completion","completion_ids","prompt_tokens","generated_tokens",
  *        "prompt_dropped","stop_reason","prompt_tokens_per_s",
  *        "gen_tokens_per_s"} per line out
  * Prompt and generation tokens/s are reported on stderr (and in the
@@ -207,6 +207,9 @@ static int gen_run(struct llm_ctx *ctx)
 					cJSON_AddItemToObject(out, "id", cJSON_Duplicate(idv, 1));
 				cJSON_AddStringToObject(out, "prompt", pv->valuestring);
 				cJSON_AddStringToObject(out, "completion", g.text.data ? g.text.data : "");
+				cJSON *ids = cJSON_AddArrayToObject(out, "completion_ids");
+				for (size_t k = 0; k < g.ids.n; k++)
+					cJSON_AddItemToArray(ids, cJSON_CreateNumber(g.ids.ids[k]));
 				cJSON_AddNumberToObject(out, "prompt_tokens", (double)g.prompt_tokens);
 				cJSON_AddNumberToObject(out, "generated_tokens", (double)g.gen_tokens);
 				cJSON_AddNumberToObject(out, "prompt_dropped", (double)g.prompt_dropped);
