@@ -22,7 +22,9 @@ void llm_blas_set_threads(int n)
 	if (n < 1)
 		n = 1;
 	blas_threads = n;
-	openblas_set_num_threads(n);
+	/* one thread pool: OpenBLAS runs single-threaded inside OpenMP's workers
+	 * (llm_sgemm splits the rows), so the two never oversubscribe the cores */
+	openblas_set_num_threads(1);
 	omp_set_num_threads(n);
 }
 
@@ -38,9 +40,34 @@ void llm_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
 	if (M <= 0 || N <= 0)
 		return;
 	double t0 = llm_now();
-	cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-		    trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb,
-		    beta, C, ldc);
+	enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+	enum CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+	int nt = blas_threads;
+	double work = 2.0 * M * N * (double)K;
+	if (nt > 1 && work >= 4e6 && !omp_in_parallel() && (M >= 16 * nt || N >= 16 * nt)) {
+		/* split the larger of M and N into nt fixed blocks (multiples of 16):
+		 * the split depends only on the shape and thread count */
+		bool by_rows = M >= N || N < 16 * nt;
+		int dim = by_rows ? M : N;
+		int blk = ((dim + nt - 1) / nt + 15) / 16 * 16;
+#pragma omp parallel for schedule(static, 1) num_threads(nt)
+		for (int i = 0; i < nt; i++) {
+			int s0 = i * blk, n0 = LLM_MIN(blk, dim - s0);
+			if (n0 <= 0)
+				continue;
+			if (by_rows) {
+				const float *Ai = trans_a ? A + s0 : A + (size_t)s0 * lda;
+				cblas_sgemm(CblasRowMajor, ta, tb, n0, N, K, alpha, Ai, lda, B, ldb, beta,
+					    C + (size_t)s0 * ldc, ldc);
+			} else {
+				const float *Bi = trans_b ? B + (size_t)s0 * ldb : B + s0;
+				cblas_sgemm(CblasRowMajor, ta, tb, M, n0, K, alpha, A, lda, Bi, ldb, beta,
+					    C + s0, ldc);
+			}
+		}
+	} else {
+		cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+	}
 	stat_seconds += llm_now() - t0;
 	stat_flops += 2.0 * M * N * K;
 }
@@ -71,8 +98,7 @@ double llm_blas_peak_flops(int n, int reps)
 	double best = 0;
 	for (int r = 0; r < reps + 1; r++) { /* the first call warms up the pool */
 		double t0 = llm_now();
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, a, n, b, n,
-			    0.0f, c, n);
+		llm_sgemm(false, true, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
 		double dt = llm_now() - t0;
 		double f = 2.0 * n * n * (double)n / dt;
 		if (r > 0 && f > best)

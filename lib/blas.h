@@ -1,10 +1,11 @@
 /*
  * blas.h: the matrix products the model library is built on, over OpenBLAS.
  *
- * Threading contract: OpenBLAS is the parallel unit for the large products.
- * llm_blas_* calls must be made from serial code (never inside an OpenMP
- * parallel region); element-wise work between them uses OpenMP.  With a fixed
- * thread count OpenBLAS sgemm splits over M/N only, so results are
+ * Threading: one pool.  OpenBLAS is kept single-threaded and llm_sgemm
+ * splits a large product into one row (or column) block per OpenMP thread,
+ * so OpenBLAS's own threads never compete with OpenMP's on the same cores.
+ * Called inside a parallel region it runs on the calling thread.  The split
+ * depends only on the shape and the thread count, so results are
  * bit-identical from run to run (the resume guarantee relies on that).
  *
  * All matrices are row-major fp32.

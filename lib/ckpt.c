@@ -399,12 +399,12 @@ char *llm_ckpt_find_latest(const char *root)
 /* ----------------------------------------------------------------------------
  * summary */
 
-static void describe_state(const char *path, FILE *fp)
+int llm_ckpt_describe_state(const char *path, FILE *fp)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t h[128];
 	if (!f)
-		return;
+		return llm_error_errno("cannot open '%s'", path);
 	if (fread(h, 1, sizeof(h), f) == sizeof(h) && !memcmp(h, state_magic, 8))
 		fprintf(fp, "training state: version %u, step %" PRIu64 ", %" PRIu64
 			    " parameters, data epoch %" PRIu64 " position %" PRIu64 ", seed %" PRIu64
@@ -414,6 +414,7 @@ static void describe_state(const char *path, FILE *fp)
 	else
 		fprintf(fp, "training state: '%s' is not an llmake training state\n", path);
 	fclose(f);
+	return 0;
 }
 
 int llm_ckpt_describe(const char *path, FILE *fp, bool verbose)
@@ -452,7 +453,7 @@ int llm_ckpt_describe(const char *path, FILE *fp, bool verbose)
 	free(stp);
 	char *ts = llm_path_join(path, "train_state.bin");
 	if (llm_exists(ts))
-		describe_state(ts, fp);
+		llm_ckpt_describe_state(ts, fp);
 	free(ts);
 	return rc;
 }

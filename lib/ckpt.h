@@ -37,6 +37,8 @@
 
 #include "model.h"
 
+struct llm_inspect_handler;
+
 #define LLM_TRAIN_STATE_VERSION 1
 
 struct llm_train_state {
@@ -81,5 +83,11 @@ int llm_rm_rf(const char *path);
  * training output root (lists its checkpoints).  Prints config, tensors and
  * the training state.  0 or -1 (printed). */
 int llm_ckpt_describe(const char *path, FILE *fp, bool verbose);
+/* One line about a train_state.bin (header fields).  0 or -1. */
+int llm_ckpt_describe_state(const char *path, FILE *fp);
+/* llmake-inspect handlers (lib/inspect.h) for safetensors files and
+ * train_state.bin, defined in lib/ckpt_inspect.c. */
+extern const struct llm_inspect_handler llm_inspect_safetensors;
+extern const struct llm_inspect_handler llm_inspect_train_state;
 
 #endif

@@ -713,6 +713,33 @@ LLM_HOT static void scores_row(float *restrict out, const float *restrict q,
 	}
 }
 
+/* out[j] = sum_s w[s] * X[s * stride + j] for j < HD.  The accumulators of a
+ * 16-wide column chunk stay in registers across s (accumulating in memory
+ * would chain every s through store-to-load forwarding). */
+LLM_HOT static void weighted_rows(float *restrict out, const float *restrict w,
+				  const float *restrict X, size_t stride, int ns, int HD)
+{
+	int j0 = 0;
+	for (; j0 + 16 <= HD; j0 += 16) {
+		float acc[16] = {0};
+		for (int s = 0; s < ns; s++) {
+			const float *xs = X + s * stride + j0;
+			float ws = w[s];
+#pragma omp simd
+			for (int j = 0; j < 16; j++)
+				acc[j] += ws * xs[j];
+		}
+		for (int j = 0; j < 16; j++)
+			out[j0 + j] = acc[j];
+	}
+	for (; j0 < HD; j0++) {
+		float acc = 0;
+		for (int s = 0; s < ns; s++)
+			acc += w[s] * X[s * stride + j0];
+		out[j0] = acc;
+	}
+}
+
 /* Causal attention of query row t of one head against keys/values 0..t. */
 LLM_HOT static float attn_row_t(const float *restrict q, const float *restrict Kt, int ldt,
 				const float *restrict Vv, size_t vstride, int ns, int HD, float scale,
@@ -731,15 +758,7 @@ LLM_HOT static float attn_row_t(const float *restrict q, const float *restrict K
 		buf[s] = fast_expf(buf[s] - mx);
 		sum += buf[s];
 	}
-	for (int j = 0; j < HD; j++)
-		out[j] = 0;
-	for (int s = 0; s < ns; s++) {
-		const float *vs = Vv + s * vstride;
-		float p = buf[s];
-#pragma omp simd
-		for (int j = 0; j < HD; j++)
-			out[j] += p * vs[j];
-	}
+	weighted_rows(out, buf, Vv, vstride, ns, HD);
 	float inv = 1.0f / sum;
 	for (int j = 0; j < HD; j++)
 		out[j] *= inv;
@@ -819,17 +838,14 @@ LLM_HOT static void attn_bwd_item(const float *restrict q, const float *restrict
 				pbuf[s] = p;
 				dpbuf[s] = p * (dpbuf[s] - D) * scale;
 			}
-			for (int j = 0; j < HD; j++)
-				dqt[j] = 0;
+			weighted_rows(dqt, dpbuf, K, (size_t)KD, ns, HD);
 			for (int s = 0; s < ns; s++) {
 				size_t srow = (size_t)b * T + s;
-				const float *ks = k + srow * KD + (size_t)kvh * HD;
 				float *dks = dk + srow * KD + (size_t)kvh * HD;
 				float *dvs = dv + srow * KD + (size_t)kvh * HD;
 				float p = pbuf[s], ds = dpbuf[s];
 #pragma omp simd
 				for (int j = 0; j < HD; j++) {
-					dqt[j] += ds * ks[j];
 					dks[j] += ds * qt[j];
 					dvs[j] += p * dot_[j];
 				}
