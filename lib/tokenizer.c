@@ -8,10 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "tokenizer_impl.h"
+#include "utf8.h"
 
 /* ================================================================== */
 /* byte string -> id map                                               */
@@ -473,11 +476,51 @@ static void encode_regex(const struct llm_tokenizer *t, struct tok_cache *c, con
 	pcre2_match_data_free(md);
 }
 
+/* NFC of s[0..n) into out, one maximal valid UTF-8 span at a time (bytes
+ * that are not UTF-8 pass through).  Returns false when s is all ASCII
+ * (nothing to do). */
+static bool nfc_normalize(const uint8_t *s, size_t n, struct llm_buf *out)
+{
+	size_t i = 0;
+	while (i < n && s[i] < 0x80)
+		i++;
+	if (i == n)
+		return false;
+	llm_buf_reset(out);
+	size_t a = 0;
+	while (a < n) {
+		size_t b = a;
+		uint32_t cp;
+		int l = 0;
+		while (b < n && (l = llm_utf8_decode(s + b, n - b, &cp)) > 0)
+			b += (size_t)l;
+		if (b > a) {
+			utf8proc_uint8_t *dst = NULL;
+			utf8proc_ssize_t r = utf8proc_map(s + a, (utf8proc_ssize_t)(b - a), &dst,
+							  UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+			if (r >= 0)
+				llm_buf_append(out, dst, (size_t)r);
+			else
+				llm_buf_append(out, s + a, b - a);
+			free(dst);
+		}
+		if (b < n) /* one invalid byte */
+			llm_buf_putc(out, (char)s[b++]);
+		a = b;
+	}
+	return true;
+}
+
 static void encode_ordinary(const struct llm_tokenizer *t, struct tok_cache *c, const uint8_t *s, size_t n,
 			    struct llm_tokens *out)
 {
 	if (!n)
 		return;
+	struct llm_buf norm = LLM_BUF_INIT;
+	if (t->nfc && nfc_normalize(s, n, &norm)) {
+		s = (const uint8_t *)norm.data;
+		n = norm.len;
+	}
 	uint8_t *tmp = NULL;
 	if (t->add_prefix_space && s[0] != ' ') {
 		tmp = llm_malloc(n + 1);
@@ -497,6 +540,7 @@ static void encode_ordinary(const struct llm_tokenizer *t, struct tok_cache *c, 
 		}
 	}
 	free(tmp);
+	llm_buf_free(&norm);
 }
 
 /* Leftmost, then longest, special token at or after pos; returns its start

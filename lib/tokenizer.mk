@@ -1,2 +1,2 @@
-LIB_LIBS += -lpcre2-8
-UNIT_LIBS += -lpcre2-8
+LIB_LIBS += -lpcre2-8 -lutf8proc
+UNIT_LIBS += -lpcre2-8 -lutf8proc

@@ -46,6 +46,7 @@ struct llm_tokenizer {
 	uint32_t byte_id[256]; /* initial symbol of each byte, TOK_NONE = none */
 	bool ignore_merges;    /* a piece that is a token is that token */
 	bool add_prefix_space;
+	bool nfc;              /* normalizer NFC (Qwen2): applied before splitting */
 
 	enum llm_pretok pretok;
 	char *regex;      /* the split regex text (for LLM_PRETOK_REGEX) */

@@ -332,9 +332,13 @@ struct llm_tokenizer *llm_tokenizer_load_hf_mem(const char *json, size_t len, co
 			       "tokenizers: model.type \"BPE\")", src, mtype->valuestring);
 	else if (norm && !cJSON_IsNull(norm)) {
 		const cJSON *nt = cJSON_GetObjectItemCaseSensitive(norm, "type");
-		rc = llm_error("'%s': normalizer '%s' is not supported (byte-level BPE tokenizers have "
-			       "\"normalizer\": null)", src, cJSON_IsString(nt) ? nt->valuestring : "?");
-	} else if (!cJSON_IsObject(pt))
+		if (cJSON_IsString(nt) && !strcmp(nt->valuestring, "NFC"))
+			t->nfc = true;
+		else
+			rc = llm_error("'%s': normalizer '%s' is not supported (byte-level BPE tokenizers "
+				       "have \"normalizer\": null, or NFC)", src, cJSON_IsString(nt) ? nt->valuestring : "?");
+	}
+	if (!rc && !cJSON_IsObject(pt))
 		rc = llm_error("'%s': pre_tokenizer is missing: not a byte-level BPE tokenizer "
 			       "(expected ByteLevel)", src);
 	if (!rc)

@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "atomic.h"
+#include "docbatch.h"
 #include "hash.h"
 #include "jsonl.h"
 #include "log.h"
@@ -32,7 +34,8 @@ static const struct llm_key encode_keys[] = {
 	 0, 1, NULL},
 	{"split_seed", LLM_T_INT, "0", "seed of the id hash that picks the validation documents", 0,
 	 1e18, NULL},
-	{"batch_bytes", LLM_T_INT, "16777216", "text bytes tokenized per parallel batch", 1, 1e12, NULL},
+	{"batch_bytes", LLM_T_INT, "8388608", "input bytes parsed and tokenized per parallel batch", 1,
+	 1e12, NULL},
 	{NULL},
 };
 
@@ -47,12 +50,6 @@ static const struct llm_option encode_options[] = {
 enum { SPLIT_TRAIN, SPLIT_VAL, N_SPLITS };
 static const char *const split_name[N_SPLITS] = {"train", "val"};
 
-struct enc_doc {
-	size_t off, len; /* text in the batch arena */
-	int split;
-	struct llm_tokens ids;
-};
-
 struct encoder {
 	struct llm_ctx *ctx;
 	struct llm_tokenizer *tok;
@@ -60,24 +57,39 @@ struct encoder {
 	uint64_t shard_tokens;
 	uint64_t val_cut, seed;
 	size_t batch_bytes;
-	struct llm_buf arena;
-	struct enc_doc *docs;
-	size_t n_docs, cap_docs;
+	struct docbatch *batch;
+	struct llm_tokens *ids; /* one slot per document of the batch */
+	uint8_t *split;
+	size_t cap_slots;
 	struct llm_shard_writer *w[N_SPLITS];
 	int next_index[N_SPLITS];
-	uint64_t docs_out[N_SPLITS], tokens_out[N_SPLITS];
+	uint64_t docs_out[N_SPLITS], tokens_out[N_SPLITS], bytes_in;
 	struct llm_strv written;
 	struct llm_progress progress;
+	double parallel_cpu, parallel_wall, main_cpu0; /* calling thread's CPU / wall time in the parallel phase */
 };
 
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* On a worker: parse line i, pick its split, tokenize it. */
 static void encode_one(void *ctx, size_t i, int worker)
 {
 	(void)worker;
 	struct encoder *e = ctx;
-	struct enc_doc *d = &e->docs[i];
-	d->ids.n = 0;
-	llm_tokens_push(&d->ids, e->eot);
-	llm_tokenizer_encode(e->tok, e->arena.data + d->off, d->len, 0, &d->ids);
+	docbatch_parse(e->batch, i);
+	const struct docbatch_doc *d = &e->batch->docs[i];
+	struct llm_tokens *t = &e->ids[i];
+	t->n = 0;
+	if (d->err)
+		return;
+	e->split[i] = llm_hash64(d->id_ptr, d->id_len, e->seed) % 1000000 < e->val_cut ? SPLIT_VAL : SPLIT_TRAIN;
+	llm_tokens_push(t, e->eot);
+	llm_tokenizer_encode(e->tok, d->text, d->text_len, 0, t);
 }
 
 static int open_shard(struct encoder *e, int s)
@@ -107,32 +119,48 @@ static int close_shard(struct encoder *e, int s)
 	return rc;
 }
 
-static int flush_batch(struct encoder *e, struct llm_pool *pool)
+static int encode_batch(struct encoder *e, struct llm_pool *pool)
 {
-	llm_pool_for(pool, e->n_docs, encode_one, e);
+	struct docbatch *b = e->batch;
+	if (b->n > e->cap_slots) {
+		e->ids = llm_realloc(e->ids, b->n * sizeof(*e->ids));
+		memset(e->ids + e->cap_slots, 0, (b->n - e->cap_slots) * sizeof(*e->ids));
+		e->split = llm_realloc(e->split, b->n);
+		e->cap_slots = b->n;
+	}
+	double t0 = thread_cpu(), w0 = llm_now();
+	llm_pool_for(pool, b->n, encode_one, e);
+	e->parallel_cpu += thread_cpu() - t0;
+	e->parallel_wall += llm_now() - w0;
 	int rc = 0;
-	for (size_t i = 0; i < e->n_docs && !rc; i++) {
-		struct enc_doc *d = &e->docs[i];
-		int s = d->split;
+	for (size_t i = 0; i < b->n && !rc; i++) {
+		int bad = docbatch_check(b, i, e->ctx->skip_bad);
+		if (bad < 0)
+			return -1;
+		if (bad)
+			continue;
+		struct llm_tokens *t = &e->ids[i];
+		int s = e->split[i];
 		if (e->w[s] && llm_shard_writer_tokens(e->w[s]) > 0 &&
-		    llm_shard_writer_tokens(e->w[s]) + d->ids.n > e->shard_tokens)
+		    llm_shard_writer_tokens(e->w[s]) + t->n > e->shard_tokens)
 			rc = close_shard(e, s);
 		if (!rc && !e->w[s])
 			rc = open_shard(e, s);
 		if (!rc)
-			rc = llm_shard_writer_add(e->w[s], d->ids.ids, d->ids.n);
+			rc = llm_shard_writer_add(e->w[s], t->ids, t->n);
 		e->docs_out[s]++;
-		e->tokens_out[s] += d->ids.n;
-		llm_progress_add(&e->progress, 1, d->len);
+		e->tokens_out[s] += t->n;
+		e->bytes_in += b->docs[i].text_len;
 	}
-	e->n_docs = 0;
-	llm_buf_reset(&e->arena);
+	llm_progress_add(&e->progress, b->n, b->bytes);
+	b->bytes = 0;
 	return rc;
 }
 
 static int encode_run(struct llm_ctx *ctx)
 {
 	struct encoder e = {.ctx = ctx};
+	e.main_cpu0 = thread_cpu();
 	e.tok = tokenize_load(ctx);
 	if (!e.tok)
 		return 1;
@@ -154,40 +182,28 @@ static int encode_run(struct llm_ctx *ctx)
 	}
 	struct llm_pool *pool = llm_pool_new(ctx->threads);
 	llm_progress_init(&e.progress, "encode", 0, 0);
-	struct llm_jsonl_opts opts = {.max_line = ctx->max_line, .skip_bad = ctx->skip_bad};
 	int rc = 0;
-	uint64_t bytes_in = 0, bad = 0;
+	uint64_t bad = 0;
 	for (int f = 0; f < ctx->inputs.n && !rc; f++) {
-		struct llm_jsonl_reader *r = llm_jsonl_open(ctx->inputs.v[f], &opts);
-		if (!r) {
+		struct llm_in *in = llm_in_open(ctx->inputs.v[f]);
+		if (!in) {
 			rc = -1;
 			break;
 		}
-		struct llm_doc doc;
-		int g;
-		while ((g = llm_jsonl_next(r, &doc)) == 1) {
-			if (e.n_docs == e.cap_docs) {
-				e.cap_docs = e.cap_docs ? e.cap_docs * 2 : 1024;
-				e.docs = llm_realloc(e.docs, e.cap_docs * sizeof(*e.docs));
-				memset(e.docs + e.n_docs, 0, (e.cap_docs - e.n_docs) * sizeof(*e.docs));
-			}
-			struct enc_doc *d = &e.docs[e.n_docs++];
-			d->off = e.arena.len;
-			d->len = doc.text_len;
-			llm_buf_append(&e.arena, doc.text, doc.text_len);
-			d->split = llm_hash64(doc.id, strlen(doc.id), e.seed) % 1000000 < e.val_cut ? SPLIT_VAL
-												       : SPLIT_TRAIN;
-			bytes_in += doc.text_len;
-			if (e.arena.len >= e.batch_bytes && (rc = flush_batch(&e, pool)) != 0)
-				break;
-		}
-		if (g < 0)
+		struct docbatch b;
+		docbatch_init(&b, ctx->inputs.v[f], in, ctx->max_line);
+		e.batch = &b;
+		int g = 0;
+		while (!rc && (g = docbatch_fill(&b, e.batch_bytes)) == 1)
+			rc = encode_batch(&e, pool);
+		if (!rc && g < 0)
 			rc = -1;
-		bad += llm_jsonl_bad(r);
-		llm_jsonl_close(r);
+		bad += b.bad;
+		docbatch_free(&b);
+		e.batch = NULL;
+		llm_in_close(in);
 	}
-	if (!rc && e.n_docs)
-		rc = flush_batch(&e, pool);
+	uint64_t bytes_in = e.bytes_in;
 	for (int s = 0; s < N_SPLITS; s++) {
 		if (!rc)
 			rc = close_shard(&e, s);
@@ -214,6 +230,13 @@ static int encode_run(struct llm_ctx *ctx)
 		for (int i = 0; i < e.written.n; i++)
 			cJSON_AddItemToArray(files, cJSON_CreateString(llm_basename(e.written.v[i])));
 		llm_manifest_set(m, "shards", info);
+		/* with -j 1 the parallel phase runs on this thread: its share of the
+		 * CPU time bounds the speed-up more threads can give (Amdahl) */
+		cJSON *tm = cJSON_CreateObject();
+		cJSON_AddNumberToObject(tm, "parallel_phase_wall_seconds", e.parallel_wall);
+		cJSON_AddNumberToObject(tm, "main_thread_cpu_seconds", thread_cpu() - e.main_cpu0);
+		cJSON_AddNumberToObject(tm, "main_thread_parallel_phase_cpu_seconds", e.parallel_cpu);
+		llm_manifest_set(m, "timing", tm);
 		for (int i = 0; i < e.written.n && !rc; i++) {
 			rc = llm_manifest_add_output(m, e.written.v[i]);
 			char *ip = llm_shard_index_path(e.written.v[i]);
@@ -228,10 +251,10 @@ static int encode_run(struct llm_ctx *ctx)
 			 (unsigned long long)e.tokens_out[0], (unsigned long long)e.tokens_out[1],
 			 e.written.n, secs, secs > 0 ? (double)bytes_in / secs / 1e6 : 0.0);
 	}
-	for (size_t i = 0; i < e.cap_docs; i++)
-		llm_tokens_free(&e.docs[i].ids);
-	free(e.docs);
-	llm_buf_free(&e.arena);
+	for (size_t i = 0; i < e.cap_slots; i++)
+		llm_tokens_free(&e.ids[i]);
+	free(e.ids);
+	free(e.split);
 	llm_strv_free(&e.written);
 	llm_pool_free(pool);
 	llm_tokenizer_free(e.tok);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "io.h"
+#include "log.h"
 #include "shard.h"
 #include "stage.h"
 #include "tokenize.h"
@@ -73,6 +74,8 @@ static const struct llm_key ids_keys[] = {
 	{"ordinary", LLM_T_BOOL, "false",
 	 "treat special-token text such as <|endoftext|> as ordinary text (tiktoken's "
 	 "encode_ordinary); by default it becomes the special id", 0, 0, NULL},
+	{"count", LLM_T_BOOL, "false", "print only the number of tokens of each input (and the speed "
+	 "on stderr)", 0, 0, NULL},
 	{NULL},
 };
 
@@ -80,6 +83,7 @@ static const struct llm_option tok_options[] = {
 	{"tokenizer", 't', "tokenizer", "FILE", "tokenizer.json or .tiktoken file"},
 	{"pattern", 0, "pattern", "NAME", "split regex for a .tiktoken file (gpt2, cl100k)"},
 	{"ordinary", 0, "ordinary", NULL, "no special tokens: their text is encoded as plain text"},
+	{"count", 0, "count", NULL, "print the token count instead of the ids"},
 	{NULL},
 };
 
@@ -89,6 +93,7 @@ static int ids_run(struct llm_ctx *ctx)
 	if (!tok)
 		return 1;
 	unsigned flags = llm_config_bool(&ctx->cfg, "ordinary") ? 0 : LLM_TOK_SPECIAL;
+	bool count = llm_config_bool(&ctx->cfg, "count");
 	struct llm_tokens ids = {0};
 	struct llm_buf data = LLM_BUF_INIT, out = LLM_BUF_INIT;
 	int rc = 0;
@@ -112,9 +117,16 @@ static int ids_run(struct llm_ctx *ctx)
 			break;
 		}
 		ids.n = 0;
+		double t0 = llm_now();
 		llm_tokenizer_encode(tok, data.data ? data.data : "", data.len, flags, &ids);
+		double dt = llm_now() - t0;
 		llm_buf_reset(&out);
-		for (size_t i = 0; i < ids.n; i++)
+		if (count) {
+			llm_buf_appendf(&out, "%zu", ids.n);
+			llm_info("'%s': %zu bytes -> %zu tokens in %.3f s (%.2f MB/s)", p, data.len, ids.n, dt,
+				 dt > 0 ? (double)data.len / dt / 1e6 : 0.0);
+		}
+		for (size_t i = 0; i < ids.n && !count; i++)
 			llm_buf_appendf(&out, i ? " %u" : "%u", ids.ids[i]);
 		llm_buf_putc(&out, '\n');
 		if (fwrite(out.data, 1, out.len, stdout) != out.len)

@@ -11,6 +11,7 @@
 
 #include "atomic.h"
 #include "bpe_train.h"
+#include "docbatch.h"
 #include "jsonl.h"
 #include "log.h"
 #include "pool.h"
@@ -25,7 +26,8 @@ static const struct llm_key train_keys[] = {
 	 "gpt2|llama3|cl100k|qwen2"},
 	{"special_tokens", LLM_T_STRINGS, "[\"<|endoftext|>\"]", "special tokens, given ids 0, 1, ...",
 	 0, 0, NULL},
-	{"batch_bytes", LLM_T_INT, "16777216", "text bytes counted per parallel batch", 1, 1e12, NULL},
+	{"batch_bytes", LLM_T_INT, "8388608", "input bytes parsed and counted per parallel batch", 1, 1e12,
+	 NULL},
 	{NULL},
 };
 
@@ -39,15 +41,17 @@ static const struct llm_option train_options[] = {
 struct trainer_ctx {
 	enum llm_pretok kind;
 	struct llm_bpe_counts **counts; /* one per worker */
-	struct llm_buf arena;
-	size_t *doc_off, *doc_len;
-	size_t n_docs, cap_docs;
+	struct docbatch *batch;
 };
 
+/* On a worker: parse line i and count its words. */
 static void count_one(void *ctx, size_t i, int worker)
 {
 	struct trainer_ctx *c = ctx;
-	llm_bpe_counts_add_text(c->counts[worker], c->kind, c->arena.data + c->doc_off[i], c->doc_len[i]);
+	docbatch_parse(c->batch, i);
+	const struct docbatch_doc *d = &c->batch->docs[i];
+	if (!d->err)
+		llm_bpe_counts_add_text(c->counts[worker], c->kind, d->text, d->text_len);
 }
 
 static int train_run(struct llm_ctx *ctx)
@@ -71,47 +75,41 @@ static int train_run(struct llm_ctx *ctx)
 	for (int i = 0; i < nw; i++)
 		c.counts[i] = llm_bpe_counts_new();
 	size_t batch = (size_t)llm_config_int(&ctx->cfg, "batch_bytes");
-	struct llm_jsonl_opts jo = {.max_line = ctx->max_line, .skip_bad = ctx->skip_bad};
 	struct llm_progress prog;
 	llm_progress_init(&prog, "count words", 0, 0);
 	double t0 = llm_now();
 	uint64_t docs = 0, bytes = 0;
 	int rc = 0;
 	for (int f = 0; f < ctx->inputs.n && !rc; f++) {
-		struct llm_jsonl_reader *r = llm_jsonl_open(ctx->inputs.v[f], &jo);
-		if (!r) {
+		struct llm_in *in = llm_in_open(ctx->inputs.v[f]);
+		if (!in) {
 			rc = -1;
 			break;
 		}
-		struct llm_doc d;
-		int g;
-		for (;;) {
-			g = llm_jsonl_next(r, &d);
-			if (g == 1) {
-				if (c.n_docs == c.cap_docs) {
-					c.cap_docs = c.cap_docs ? c.cap_docs * 2 : 1024;
-					c.doc_off = llm_realloc(c.doc_off, c.cap_docs * sizeof(*c.doc_off));
-					c.doc_len = llm_realloc(c.doc_len, c.cap_docs * sizeof(*c.doc_len));
+		struct docbatch b;
+		docbatch_init(&b, ctx->inputs.v[f], in, ctx->max_line);
+		c.batch = &b;
+		int g = 0;
+		while (!rc && (g = docbatch_fill(&b, batch)) == 1) {
+			llm_pool_for(pool, b.n, count_one, &c);
+			for (size_t i = 0; i < b.n && !rc; i++) {
+				int bad = docbatch_check(&b, i, ctx->skip_bad);
+				if (bad < 0)
+					rc = -1;
+				else if (!bad) {
+					docs++;
+					bytes += b.docs[i].text_len;
 				}
-				c.doc_off[c.n_docs] = c.arena.len;
-				c.doc_len[c.n_docs++] = d.text_len;
-				llm_buf_append(&c.arena, d.text, d.text_len);
-				docs++;
-				bytes += d.text_len;
 			}
-			if ((g != 1 && c.n_docs) || c.arena.len >= batch) {
-				llm_pool_for(pool, c.n_docs, count_one, &c);
-				llm_progress_add(&prog, c.n_docs, c.arena.len);
-				c.n_docs = 0;
-				llm_buf_reset(&c.arena);
-			}
-			if (g != 1)
-				break;
+			llm_progress_add(&prog, b.n, b.bytes);
+			b.bytes = 0;
 		}
-		if (g < 0)
+		if (!rc && g < 0)
 			rc = -1;
-		llm_manifest_count(ctx->manifest, "bad_records", (int64_t)llm_jsonl_bad(r));
-		llm_jsonl_close(r);
+		llm_manifest_count(ctx->manifest, "bad_records", (int64_t)b.bad);
+		docbatch_free(&b);
+		c.batch = NULL;
+		llm_in_close(in);
 	}
 	for (int i = 1; i < nw; i++) {
 		llm_bpe_counts_merge(c.counts[0], c.counts[i]);
@@ -160,9 +158,6 @@ static int train_run(struct llm_ctx *ctx)
 	free(res.json);
 	llm_bpe_counts_free(c.counts[0]);
 	free(c.counts);
-	free(c.doc_off);
-	free(c.doc_len);
-	llm_buf_free(&c.arena);
 	free(special);
 	llm_pool_free(pool);
 	return rc ? 1 : 0;

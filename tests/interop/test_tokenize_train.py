@@ -90,3 +90,19 @@ def test_min_frequency_and_specials(corpus):
     assert ours["model"]["vocab"] == hv
     assert len(hv) < 50000  # min_frequency stopped it
     assert ours["model"]["vocab"]["<|pad|>"] == 1
+
+
+def test_qwen2_style_with_nfc(corpus):
+    """A Qwen2-style tokenizer.json: single-digit Split regex and an NFC normalizer."""
+    d, docs, path = corpus
+    out, tj = _train(d, path, 4000, "qwen2")
+    tj["normalizer"] = {"type": "NFC"}
+    qpath = str(d / "qwen2-nfc.json")
+    with open(qpath, "w", encoding="utf-8") as f:
+        json.dump(tj, f, ensure_ascii=False)
+    from tokenizers import Tokenizer
+    hf = Tokenizer.from_file(qpath)
+    texts = docs[::9] + [e.decode() for e in tp.EDGE_CASES] + [
+        "cafe\u0301 e\u0301te\u0301 A\u030a \u1e9b\u0323 \u0071\u0307\u0323 \uac00\u11a8 12345"]
+    for i, (text, ours) in enumerate(zip(texts, tp.run_ids_many(qpath, [t.encode() for t in texts]))):
+        assert ours == hf.encode(text).ids, "text %d differs from tokenizers" % i

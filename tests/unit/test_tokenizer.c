@@ -325,9 +325,9 @@ static void test_load_errors(void **state)
 			  "[\"a c\"]}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}", "not in model.vocab");
 	expect_load_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, "
 			  "\"pre_tokenizer\": {\"type\": \"Whitespace\"}}", "unsupported pre_tokenizer type");
-	expect_load_error("{\"normalizer\": {\"type\": \"NFC\"}, \"model\": {\"type\": \"BPE\", \"vocab\": "
+	expect_load_error("{\"normalizer\": {\"type\": \"Lowercase\"}, \"model\": {\"type\": \"BPE\", \"vocab\": "
 			  "{\"a\": 0}, \"merges\": []}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
-			  "normalizer 'NFC'");
+			  "normalizer 'Lowercase'");
 	expect_load_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": -1}, \"merges\": []}, "
 			  "\"pre_tokenizer\": {\"type\": \"ByteLevel\"}}", "non-negative integer");
 	expect_load_error("[]", "no \"model\" object");
