@@ -108,7 +108,8 @@ static cJSON *file_info(const char *path)
 	return o;
 }
 
-/* The manifest.json of the run that produced a checkpoint: DIR/ or its parent. */
+/* The manifest.json of the stage that produced DIR (a checkpoint, a shard
+ * folder): DIR/manifest.json or its parent's, trimmed to provenance. */
 static cJSON *model_manifest(const char *dir)
 {
 	char *p = llm_asprintf("%s/manifest.json", dir);
@@ -137,18 +138,21 @@ static cJSON *model_manifest(const char *dir)
 	return keep;
 }
 
+/* eval/tasks of the source tree the binary was built in: the first
+ * ancestor of the binary's folder holding one (bin/, build/asan/bin/...),
+ * else ./eval/tasks. */
 static char *task_dir_default(void)
 {
 	char exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
+		char *slash;
+		for (int up = 0; up < 5 && (slash = strrchr(exe, '/')) && slash != exe; up++) {
 			*slash = '\0';
-			char *d = llm_asprintf("%s/../eval/tasks", exe);
+			char *d = llm_asprintf("%s/eval/tasks", exe);
 			struct stat st;
-			if (stat(d, &st) == 0)
+			if (stat(d, &st) == 0 && S_ISDIR(st.st_mode))
 				return d;
 			free(d);
 		}
@@ -506,7 +510,15 @@ static int run_lm(struct evaluator *ev, const char *path)
 	cJSON_AddNumberToObject(r, "stride", stride);
 	cJSON_AddNumberToObject(r, "windows", (double)lm.windows);
 	cJSON_AddNumberToObject(r, "seconds", secs);
-	cJSON_AddItemToObject(r, "data", file_info(path));
+	cJSON *di = file_info(path);
+	/* the producing stage's manifest (llmake-tokenize encode writes DIR/manifest.json) */
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? llm_strndup(path, (size_t)(slash - path)) : llm_strdup(".");
+	cJSON *mf = model_manifest(dir);
+	free(dir);
+	if (mf)
+		cJSON_AddItemToObject(di, "manifest", mf);
+	cJSON_AddItemToObject(r, "data", di);
 	char *key = llm_asprintf("lm:%s", path);
 	cJSON_AddItemToObject(ev->results, key, r);
 	free(key);

@@ -75,6 +75,7 @@ assert a["kind"] == "shard" and b["kind"] == "text"
 assert a["tokens"] == b["tokens"] and a["bytes"] == b["bytes"], (a, b)
 assert abs(a["bits_per_byte"] - b["bits_per_byte"]) < 1e-6 * b["bits_per_byte"], (a, b)
 assert abs(a["loss"] - b["loss"]) < 1e-6 and a["bits_per_byte"] > 0
+assert a["data"]["manifest"]["tool"].startswith("llmake-tokenize"), a["data"]
 print(a["bits_per_byte"], b["bits_per_byte"])
 PY
 check "shard and raw-text bits-per-byte agree"

@@ -13,6 +13,7 @@ folder (config.json + model.safetensors from llmake-train, plus tokenizer.json a
 tokenizer_config.json).
 
 CLI (bench/eval uses it):  python eval_ref.py compare MODEL_DIR LIMIT OUT.json [TASKS]
+(LIMIT 0 = every item; LMEVAL_BATCH=N sets lm-eval's batch size)
 """
 import bz2
 import json
@@ -175,10 +176,10 @@ def run_llmake(model, tasks, limit, workdir, threads=2):
     return res, per, wall
 
 
-def compare(model, tasks, limit, workdir, threads=2):
+def compare(model, tasks, limit, workdir, threads=2, batch_size=1):
     """Both harnesses on the same items; per-task agreement figures."""
     res, ours, _ = run_llmake(model, tasks, limit, workdir, threads)
-    agg, theirs, secs = run_lmeval(model, tasks, limit, workdir, threads)
+    agg, theirs, secs = run_lmeval(model, tasks, limit, workdir, threads, batch_size)
     report = {}
     for t in tasks:
         a, b = ours[t], theirs[t]
@@ -216,7 +217,7 @@ if __name__ == "__main__":
         tasks = sys.argv[5].split(",") if len(sys.argv) > 5 else list(TASKS)
         wd = out + ".work"
         os.makedirs(wd, exist_ok=True)
-        rep = compare(model, tasks, limit, wd)
+        rep = compare(model, tasks, limit, wd, batch_size=int(os.environ.get("LMEVAL_BATCH", "1")))
         json.dump(rep, open(out, "w"), indent=1)
         print(json.dumps(rep, indent=1))
     elif len(sys.argv) == 3 and sys.argv[1] == "make-model":
