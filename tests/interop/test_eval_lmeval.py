@@ -1,3 +1,4 @@
+# venv: eval
 """llmake-eval and llmake-generate against the real peers, on a trained llmake model
 exported to Hugging Face (loads as LlamaForCausalLM):
 
