@@ -103,9 +103,13 @@ static cJSON *source_plan(const struct exp_env *env, const char *src, const cJSO
 	const char *path = cJSON_IsString(s) ? s->valuestring
 					     : cJSON_GetObjectItemCaseSensitive(s, "path")->valuestring;
 	const cJSON *pkg = cJSON_IsObject(s) ? cJSON_GetObjectItemCaseSensitive(s, "package") : NULL;
+	const cJSON *hint = cJSON_IsObject(s) ? cJSON_GetObjectItemCaseSensitive(s, "hint") : NULL;
 	char *abs = path[0] == '/' ? llm_strdup(path) : llm_path_join(env->root, path);
 	if (!llm_exists(abs)) {
-		if (cJSON_IsString(pkg))
+		if (cJSON_IsString(hint))
+			llm_error("'%s': source '%s': '%s' does not exist (hint: %s)", src, s->string, abs,
+				  hint->valuestring);
+		else if (cJSON_IsString(pkg))
 			llm_error("'%s': source '%s': '%s' does not exist (hint: it comes from the Debian "
 				  "package '%s': run tools/setup or apt-get install %s)",
 				  src, s->string, abs, pkg->valuestring, pkg->valuestring);
