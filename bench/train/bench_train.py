@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""bench/train/bench_train.py: one training step, llmake-train vs PyTorch eager on the CPU.
+
+Same model (Llama-style: 6 layers, d=384, 6 heads, SwiGLU 1024, vocab 8192, tied head),
+same batch (B=8 x T=256 real tinyshakespeare GPT-2 tokens folded into 8192 ids), same
+AdamW + grad clipping, same thread count.  PyTorch runs the plain eager reference model in
+tests/interop/train_ref.py (HF Llama math).  Both are run alternately, ROUNDS times, and
+the best steady-state step time of each is compared (the CI-like VM is shared; the best
+of several is the least disturbed).  Peak memory: ru_maxrss of each process (PyTorch's
+includes the interpreter and libtorch, reported separately as its baseline).
+
+usage: .venv-torch/bin/python bench/train/bench_train.py [--threads N] [--steps S] [--rounds R]
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
+
+CFG = dict(vocab_size=8192, hidden_size=384, intermediate_size=1024, num_hidden_layers=6,
+           num_attention_heads=6, num_key_value_heads=6, head_dim=64, max_position_embeddings=256,
+           rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=True)
+B, T = 8, 256
+
+
+def torch_worker(threads, steps, shard):
+    import numpy as np
+    import torch
+    import train_ref as R
+    torch.set_num_threads(threads)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    toks = np.fromfile(shard, dtype=np.uint16, offset=1024).astype(np.int64)
+    params = R.init_params(CFG, seed=1, norm_jitter=0.0)
+    opt = R.adamw_groups(params, 6e-4, 0.1, (0.9, 0.95), 1e-8)
+    times, cpus, losses = [], [], []
+    for s in range(steps):
+        i = s * B * T
+        x = torch.from_numpy(toks[i:i + B * T]).view(B, T)
+        y = torch.from_numpy(toks[i + 1:i + B * T + 1]).view(B, T)
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        opt.zero_grad(set_to_none=True)
+        _, loss = R.forward(params, CFG, x, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
+        opt.step()
+        times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+        losses.append(loss.item())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps(dict(times=times, cpus=cpus, losses=losses, peak_rss=peak, base_rss=base)))
+
+
+def run_torch(threads, steps, shard, policy):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    env.pop("OMP_WAIT_POLICY", None)
+    if policy:
+        env["OMP_WAIT_POLICY"] = policy
+    p = subprocess.run([sys.executable, __file__, "--torch-worker", str(threads), str(steps), shard],
+                       capture_output=True, text=True, env=env, check=True)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def run_llmake(threads, steps, shard, out, peak):
+    cmd = [os.path.join(ROOT, "bin", "llmake-train"), shard, "-o", out, "--steps", str(steps),
+           "-b", str(B), "-t", str(T), "-j", str(threads), "-q", "--set", f"peak_flops={peak}",
+           "--set", "model.eos_token_id=-1", "--set", "init_std=0.02"]
+    for k, v in CFG.items():
+        if k == "head_dim":
+            continue
+        cmd += ["--set", f"model.{k}={json.dumps(v)}"]
+    subprocess.run(["rm", "-rf", out], check=True)
+    subprocess.run(cmd, check=True)
+    lines = [json.loads(l) for l in open(os.path.join(out, "metrics.jsonl")) if '"loss"' in l]
+    man = json.load(open(os.path.join(out, "manifest.json")))
+    return dict(times=[l["step_seconds"] for l in lines], cpus=[l["cpu_seconds"] for l in lines], mfu=[l["mfu"] for l in lines],
+                share=[l["matmul_share"] for l in lines], peak_rss=man["peak_rss_bytes"],
+                losses=[l["loss"] for l in lines])
+
+
+def sgemm_peak(threads):
+    """Measured fp32 sgemm throughput (numpy over the same OpenBLAS), FLOP/s."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    code = ("import numpy as np, time\n"
+            "a=np.random.rand(1024,1024).astype(np.float32); b=np.random.rand(1024,1024).astype(np.float32)\n"
+            "a@b; best=1e9\n"
+            "for _ in range(5):\n t=time.perf_counter(); a@b; best=min(best,time.perf_counter()-t)\n"
+            "print(2*1024**3/best)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return float(p.stdout.strip())
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--torch-worker":
+        torch_worker(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+        return
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
+    a = ap.parse_args()
+    import numpy as np
+    import train_ref as R
+    tmp = tempfile.mkdtemp(prefix="llmake-bench-train.")
+    shard = os.path.join(tmp, "train.bin")
+    toks = R.shakespeare_tokens() % CFG["vocab_size"]
+    R.write_shard(shard, toks)
+    peak = max(sgemm_peak(a.threads) for _ in range(3))
+    tt, lt, tc, lc, tres, lres = [], [], [], [], None, None
+    for r in range(a.rounds):
+        # PyTorch gets the better of libgomp's default (spinning) and passive waiting,
+        # since llmake-train runs with passive waiting
+        tres = min((run_torch(a.threads, a.steps, shard, pol) for pol in (None, "passive")),
+                   key=lambda r: min(r["times"][1:]))
+        lres = run_llmake(a.threads, a.steps, shard, os.path.join(tmp, "out"), peak)
+        tt.append(min(tres["times"][1:]))
+        lt.append(min(lres["times"][1:]))
+        tc.append(min(tres["cpus"][1:]))
+        lc.append(min(lres["cpus"][1:]))
+        print(f"round {r}: wall torch {tt[-1]:.3f} s/step, llmake {lt[-1]:.3f} s/step; "
+              f"CPU torch {tc[-1]:.3f} s/step, llmake {lc[-1]:.3f} s/step; "
+              f"load {os.getloadavg()[0]:.1f}", flush=True)
+    tok = B * T
+    t_best, l_best = min(tt), min(lt)
+    import torch  # noqa: F401  (version only)
+    flops = None
+    from math import isfinite  # noqa: F401
+    # FLOPs per step from llmake's own count (6N + attention), for MFU of both
+    n_params = sum(int(np.prod(s)) for _, s in R.param_shapes(CFG))
+    fpt = 6 * n_params + 6 * CFG["num_hidden_layers"] * CFG["num_attention_heads"] * 64 * T
+    flops = fpt * tok
+    print()
+    print(f"config: L=6 C=384 H=6 F=1024 V=8192 tied, B={B} T={T}, {a.threads} threads, "
+          f"{n_params} parameters, {flops / 1e9:.1f} GFLOP/step")
+    print(f"measured sgemm peak (1024^3, {a.threads} threads): {peak / 1e9:.1f} GFLOP/s")
+    print(f"PyTorch {torch.__version__} eager: {t_best:.3f} s/step = {tok / t_best:.0f} tok/s, "
+          f"MFU {flops / t_best / peak * 100:.1f}%, peak RSS {tres['peak_rss'] / 2**20:.0f} MiB "
+          f"(interpreter+libtorch baseline {tres['base_rss'] / 2**20:.0f} MiB)")
+    print(f"llmake-train:  {l_best:.3f} s/step = {tok / l_best:.0f} tok/s, "
+          f"MFU {flops / l_best / peak * 100:.1f}%, matmul share {statistics.median(lres['share'][1:]) * 100:.0f}%, "
+          f"peak RSS {lres['peak_rss'] / 2**20:.0f} MiB")
+    print(f"speed-up llmake / PyTorch (wall, best step): {t_best / l_best:.2f}x (target >= 1.5x)")
+    print(f"CPU seconds per step (all threads, best): torch {min(tc):.3f}, llmake {min(lc):.3f}: "
+          f"{min(tc) / min(lc):.2f}x less CPU")
+    print(f"first-step loss: torch {tres['losses'][0]:.4f}, llmake {lres['losses'][0]:.4f} (different inits)")
+    subprocess.run(["rm", "-rf", tmp])
+
+
+if __name__ == "__main__":
+    main()
