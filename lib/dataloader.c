@@ -9,8 +9,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -19,88 +17,29 @@
 #include "utf8.h"
 #include "util.h"
 
-static uint32_t rd32(const uint8_t *p)
+int llm_shard_check_vocab(const struct llm_shard *s, int vocab_size)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint32_t tok_at(const struct llm_shard *s, uint64_t i)
-{
-	if (s->width == 2)
-		return (uint32_t)s->tokens[2 * i] | (uint32_t)s->tokens[2 * i + 1] << 8;
-	return rd32(s->tokens + 4 * i);
-}
-
-int llm_shard_open(struct llm_shard *s, const char *path, int T, int vocab_size)
-{
-	memset(s, 0, sizeof(*s));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return llm_error_errno("cannot open token shard '%s'", path);
-	struct stat sb;
-	if (fstat(fd, &sb) != 0) {
-		close(fd);
-		return llm_error_errno("cannot stat token shard '%s'", path);
-	}
-	size_t size = (size_t)sb.st_size, hdr = LLM_SHARD_HEADER_INTS * 4;
-	if (size < hdr) {
-		close(fd);
-		return llm_error("'%s': %zu bytes is shorter than the 1024-byte llm.c shard header (truncated or not a token shard)",
-				 path, size);
-	}
-	void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return llm_error_errno("cannot map token shard '%s'", path);
-	const uint8_t *p = map;
-	uint32_t magic = rd32(p), version = rd32(p + 4), ntok = rd32(p + 8);
-	int width = 0;
-	if (magic == LLM_SHARD_MAGIC_U16 && version == 1)
-		width = 2;
-	else if (magic == LLM_SHARD_MAGIC_U32 && version == 7)
-		width = 4;
-	if (!width) {
-		munmap(map, size);
-		return llm_error("'%s' byte 0: magic %u version %u is not an llm.c token shard (expected 20240520/1 for uint16 or 20240801/7 for uint32 tokens)",
-				 path, magic, version);
-	}
-	if ((uint64_t)size != hdr + (uint64_t)ntok * width) {
-		munmap(map, size);
-		return llm_error("'%s': header says %u tokens (%" PRIu64 " bytes) but the file has %zu bytes (truncated or corrupt shard)",
-				 path, ntok, (uint64_t)hdr + (uint64_t)ntok * width, size);
-	}
-	s->path = llm_strdup(path);
-	s->map = map;
-	s->map_len = size;
-	s->tokens = p + hdr;
-	s->ntok = ntok;
-	s->width = width;
-	s->n_seq = ntok > 0 ? (ntok - 1) / (uint64_t)T : 0;
+	if (vocab_size <= 0 || !s->n_tokens)
+		return 0;
 	uint32_t mx = 0;
 	uint64_t arg = 0;
-	for (uint64_t i = 0; i < s->ntok; i++) {
-		uint32_t t = tok_at(s, i);
+	for (uint64_t i = 0; i < s->n_tokens; i++) {
+		uint32_t t = llm_shard_token(s, i);
 		if (t > mx) {
 			mx = t;
 			arg = i;
 		}
 	}
-	s->max_token = mx;
-	if (vocab_size > 0 && ntok > 0 && mx >= (uint32_t)vocab_size) {
-		int rc = llm_error("'%s' byte %" PRIu64 ": token id %u is not below the model's vocab_size %d; hint: set model.vocab_size to at least %u (the tokenizer's vocabulary)",
-				   path, (uint64_t)hdr + arg * width, mx, vocab_size, mx + 1);
-		llm_shard_close(s);
-		return rc;
-	}
+	if (mx >= (uint32_t)vocab_size)
+		return llm_error("'%s' byte %" PRIu64 ": token id %u is not below the model's vocab_size %d; hint: set model.vocab_size to at least %u (the tokenizer's vocabulary)",
+				 s->path, (uint64_t)LLM_SHARD_HEADER_BYTES + arg * (uint64_t)s->width, mx,
+				 vocab_size, mx + 1);
 	return 0;
 }
 
-void llm_shard_close(struct llm_shard *s)
+static uint64_t shard_seqs(const struct llm_shard *s, int T)
 {
-	if (s->map)
-		munmap(s->map, s->map_len);
-	free(s->path);
-	memset(s, 0, sizeof(*s));
+	return s->n_tokens > 0 ? (s->n_tokens - 1) / (uint64_t)T : 0;
 }
 
 static uint64_t sm64(uint64_t *x)
@@ -143,12 +82,16 @@ int llm_dataloader_open(struct llm_dataloader *dl, char *const *paths, int n, in
 	dl->B = B;
 	dl->T = T;
 	for (int i = 0; i < n; i++) {
-		if (llm_shard_open(&dl->shards[i], paths[i], T, vocab_size) != 0) {
+		if (llm_shard_open(&dl->shards[i], paths[i]) != 0) {
 			llm_dataloader_free(dl);
 			return -1;
 		}
 		dl->n_shards++;
-		dl->seq_first[i + 1] = dl->seq_first[i] + dl->shards[i].n_seq;
+		if (llm_shard_check_vocab(&dl->shards[i], vocab_size) != 0) {
+			llm_dataloader_free(dl);
+			return -1;
+		}
+		dl->seq_first[i + 1] = dl->seq_first[i] + shard_seqs(&dl->shards[i], T);
 	}
 	dl->n_seq = dl->seq_first[n];
 	if (dl->n_seq == 0) {
@@ -193,8 +136,8 @@ static void fetch(const struct llm_dataloader *dl, uint64_t seq, int32_t *x, int
 	const struct llm_shard *sh = &dl->shards[s];
 	uint64_t start = (seq - dl->seq_first[s]) * (uint64_t)dl->T;
 	for (int t = 0; t < dl->T; t++) {
-		x[t] = (int32_t)tok_at(sh, start + t);
-		y[t] = (int32_t)tok_at(sh, start + t + 1);
+		x[t] = (int32_t)llm_shard_token(sh, start + t);
+		y[t] = (int32_t)llm_shard_token(sh, start + t + 1);
 	}
 }
 

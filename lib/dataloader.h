@@ -1,11 +1,9 @@
 /*
  * dataloader.h: batches of token sequences from llm.c token shards.
  *
- * Shard layout (llm.c, also written by llmake-tokenize): a header of 256
- * little-endian int32 — [0] magic, [1] version, [2] token count — then the
- * tokens: magic 20240520 / version 1 with uint16 tokens, or magic 20240801 /
- * version 7 with uint32 tokens.  The file size must be exactly 1024 bytes +
- * count * width.
+ * Shards are llm.c token shards as written by llmake-tokenize (layout and
+ * validation in shard.h): magic 20240520 / version 1 with uint16 tokens, or
+ * 20240801 / version 7 with uint32 tokens.
  *
  * A shard of N tokens holds floor((N - 1) / T) sequences: sequence j is the
  * T + 1 tokens starting at j*T (inputs are the first T, targets the last T).
@@ -21,28 +19,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LLM_SHARD_MAGIC_U16 20240520
-#define LLM_SHARD_MAGIC_U32 20240801
-#define LLM_SHARD_HEADER_INTS 256
+#include "shard.h"
 
-struct llm_shard {
-	char *path;
-	void *map;
-	size_t map_len;
-	const uint8_t *tokens;
-	uint64_t ntok;
-	int width;          /* 2 or 4 bytes per token */
-	uint32_t max_token;
-	uint64_t n_seq;
-};
-
-/* Maps and validates one shard; with vocab_size > 0 also checks that every
- * token is below it.  Returns 0 or -1 (printed: file, byte offset, hint). */
-int llm_shard_open(struct llm_shard *s, const char *path, int T, int vocab_size);
-void llm_shard_close(struct llm_shard *s);
+/* Checks that every token of an open shard is below vocab_size.  Returns
+ * 0, or -1 (printed: file, byte offset, the id and a hint). */
+int llm_shard_check_vocab(const struct llm_shard *s, int vocab_size);
 
 struct llm_dataloader {
-	struct llm_shard *shards;
+	struct llm_shard *shards; /* lib/shard.h readers */
 	int n_shards;
 	int B, T;
 	uint64_t n_seq;      /* over all shards */
@@ -53,7 +37,8 @@ struct llm_dataloader {
 	uint64_t *perm;      /* [n_seq] when shuffling */
 };
 
-/* Opens every shard (see llm_shard_open).  0 or -1 (printed). */
+/* Opens every shard (llm_shard_open) and checks its tokens against
+ * vocab_size (when > 0).  0 or -1 (printed). */
 int llm_dataloader_open(struct llm_dataloader *dl, char *const *paths, int n, int B, int T,
 			bool shuffle, uint64_t seed, int vocab_size);
 void llm_dataloader_free(struct llm_dataloader *dl);

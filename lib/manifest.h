@@ -10,7 +10,8 @@
  *    <stage sections>..., "started": "ISO-8601 UTC",
  *    "wall_seconds", "cpu_seconds", "peak_rss_bytes", "threads", "shard": "I/N"}
  * A file output X gets X.manifest.json; a directory output D gets
- * D/manifest.json.  It is written atomically after the outputs, so its
+ * D/manifest.json (D/manifest.shard-I-of-N.json for shard I of N, so shards
+ * writing into one directory keep one manifest each).  It is written atomically after the outputs, so its
  * presence means the outputs are complete.  The Hub token and other
  * secrets never enter it.
  */

@@ -645,74 +645,6 @@ LLM_HOT static void rope_fwd(float *restrict x, long N, int nh, int HD, int T, i
 	}
 }
 
-/* One attention row: out = softmax(q . K[0..ns) * scale) V; returns lse. */
-LLM_HOT static float attn_row(const float *restrict q, const float *restrict K,
-			      const float *restrict Vv, int ns, size_t stride, int HD, float scale,
-			      float *restrict out, float *restrict buf)
-{
-	float mx = -INFINITY;
-	for (int s = 0; s < ns; s++) {
-		const float *ks = K + s * stride;
-		float d = 0;
-#pragma omp simd reduction(+ : d)
-		for (int j = 0; j < HD; j++)
-			d += q[j] * ks[j];
-		d *= scale;
-		buf[s] = d;
-		if (d > mx)
-			mx = d;
-	}
-	float sum = 0;
-#pragma omp simd reduction(+ : sum)
-	for (int s = 0; s < ns; s++) {
-		buf[s] = fast_expf(buf[s] - mx);
-		sum += buf[s];
-	}
-	for (int j = 0; j < HD; j++)
-		out[j] = 0;
-	for (int s = 0; s < ns; s++) {
-		const float *vs = Vv + s * stride;
-		float p = buf[s];
-#pragma omp simd
-		for (int j = 0; j < HD; j++)
-			out[j] += p * vs[j];
-	}
-	float inv = 1.0f / sum;
-	for (int j = 0; j < HD; j++)
-		out[j] *= inv;
-	return mx + logf(sum);
-}
-
-/* Kt[d * ldt + s] = K[s * ld + d]: keys (or values) transposed so a row of
- * scores is HD contiguous multiply-adds (vectorised, no horizontal sums). */
-static void transpose_kv(float *restrict Kt, const float *restrict K, int n, size_t ld, int HD,
-			 int ldt)
-{
-	for (int s = 0; s < n; s++)
-		for (int d = 0; d < HD; d++)
-			Kt[(size_t)d * ldt + s] = K[(size_t)s * ld + d];
-}
-
-/* out[s] = q . K[s] for s < ns, from transposed keys. */
-LLM_HOT static void scores_row(float *restrict out, const float *restrict q,
-			       const float *restrict Kt, int ns, int ldt, int HD)
-{
-	{
-		const float *kt = Kt;
-		float qd = q[0];
-#pragma omp simd
-		for (int s = 0; s < ns; s++)
-			out[s] = qd * kt[s];
-	}
-	for (int d = 1; d < HD; d++) {
-		const float *kt = Kt + (size_t)d * ldt;
-		float qd = q[d];
-#pragma omp simd
-		for (int s = 0; s < ns; s++)
-			out[s] += qd * kt[s];
-	}
-}
-
 /* out[j] = sum_s w[s] * X[s * stride + j] for j < HD.  The accumulators of a
  * 16-wide column chunk stay in registers across s (accumulating in memory
  * would chain every s through store-to-load forwarding). */
@@ -740,17 +672,24 @@ LLM_HOT static void weighted_rows(float *restrict out, const float *restrict w,
 	}
 }
 
-/* Causal attention of query row t of one head against keys/values 0..t. */
-LLM_HOT static float attn_row_t(const float *restrict q, const float *restrict Kt, int ldt,
-				const float *restrict Vv, size_t vstride, int ns, int HD, float scale,
-				float *restrict out, float *restrict buf)
+#define ATT_QB 64 /* query rows per attention block */
+
+/* One attention row: out = softmax(q . K[0..ns) * scale) V; returns lse. */
+LLM_HOT static float attn_row(const float *restrict q, const float *restrict K,
+			      const float *restrict Vv, int ns, size_t stride, int HD, float scale,
+			      float *restrict out, float *restrict buf)
 {
-	scores_row(buf, q, Kt, ns, ldt, HD);
 	float mx = -INFINITY;
-#pragma omp simd reduction(max : mx)
 	for (int s = 0; s < ns; s++) {
-		buf[s] *= scale;
-		mx = buf[s] > mx ? buf[s] : mx;
+		const float *ks = K + s * stride;
+		float d = 0;
+#pragma omp simd reduction(+ : d)
+		for (int j = 0; j < HD; j++)
+			d += q[j] * ks[j];
+		d *= scale;
+		buf[s] = d;
+		if (d > mx)
+			mx = d;
 	}
 	float sum = 0;
 #pragma omp simd reduction(+ : sum)
@@ -758,10 +697,37 @@ LLM_HOT static float attn_row_t(const float *restrict q, const float *restrict K
 		buf[s] = fast_expf(buf[s] - mx);
 		sum += buf[s];
 	}
-	weighted_rows(out, buf, Vv, vstride, ns, HD);
+	weighted_rows(out, buf, Vv, stride, ns, HD);
 	float inv = 1.0f / sum;
 	for (int j = 0; j < HD; j++)
 		out[j] *= inv;
+	return mx + logf(sum);
+}
+
+/* Causal attention, blockwise: for each (batch, head) and block of ATT_QB
+ * query rows, S = Q K^T over the keys up to the block's last row (a small
+ * single-threaded sgemm), a masked softmax per row, then O = P V.  Only
+ * the log-sum-exp per row is kept for backward; no T x T matrix is stored. */
+LLM_HOT static float softmax_row_causal(float *restrict sr, int ns, int width, float scale)
+{
+	float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+	for (int s = 0; s < ns; s++) {
+		sr[s] *= scale;
+		mx = sr[s] > mx ? sr[s] : mx;
+	}
+	float sum = 0;
+#pragma omp simd reduction(+ : sum)
+	for (int s = 0; s < ns; s++) {
+		sr[s] = fast_expf(sr[s] - mx);
+		sum += sr[s];
+	}
+	float inv = 1.0f / sum;
+#pragma omp simd
+	for (int s = 0; s < ns; s++)
+		sr[s] *= inv;
+	for (int s = ns; s < width; s++)
+		sr[s] = 0;
 	return mx + logf(sum);
 }
 
@@ -772,84 +738,83 @@ static void attention_fwd(const struct llm_model *m, float *att, float *lse, con
 	int NH = c->num_attention_heads, NKV = c->num_key_value_heads, HD = c->head_dim;
 	int QD = NH * HD, KD = NKV * HD, grp = NH / NKV;
 	float scale = 1.0f / sqrtf((float)HD);
-	long items = (long)B * NH;
+	int nblk = (T + ATT_QB - 1) / ATT_QB;
+	long items = (long)B * NH * nblk;
 #pragma omp parallel
 	{
-		float *buf = llm_malloc((size_t)T * sizeof(float));
-		float *Kt = llm_malloc((size_t)T * HD * sizeof(float));
-#pragma omp for schedule(static)
+		float *S = llm_malloc((size_t)ATT_QB * T * sizeof(float));
+#pragma omp for schedule(dynamic, 1)
 		for (long it = 0; it < items; it++) {
-			int b = (int)(it / NH), h = (int)(it % NH), kvh = h / grp;
+			int blk = (int)(it % nblk), bh = (int)(it / nblk);
+			int b = bh / NH, h = bh % NH, kvh = h / grp;
+			int t0 = blk * ATT_QB, t1 = LLM_MIN(T, t0 + ATT_QB), nq = t1 - t0;
+			const float *Q = q + ((size_t)b * T + t0) * QD + (size_t)h * HD;
 			const float *K = k + (size_t)b * T * KD + (size_t)kvh * HD;
 			const float *Vv = v + (size_t)b * T * KD + (size_t)kvh * HD;
-			transpose_kv(Kt, K, T, (size_t)KD, HD, T);
-			for (int t = 0; t < T; t++) {
-				size_t row = (size_t)b * T + t;
-				lse[((size_t)b * NH + h) * T + t] =
-					attn_row_t(q + row * QD + (size_t)h * HD, Kt, T, Vv, (size_t)KD,
-						   t + 1, HD, scale, att + row * QD + (size_t)h * HD, buf);
-			}
+			llm_sgemm_serial(false, true, nq, t1, HD, 1.0f, Q, QD, K, KD, 0.0f, S, t1);
+			for (int i = 0; i < nq; i++)
+				lse[((size_t)b * NH + h) * T + t0 + i] =
+					softmax_row_causal(S + (size_t)i * t1, t0 + i + 1, t1, scale);
+			llm_sgemm_serial(false, false, nq, HD, t1, 1.0f, S, t1, Vv, KD, 0.0f,
+					 att + ((size_t)b * T + t0) * QD + (size_t)h * HD, QD);
 		}
-		free(buf);
-		free(Kt);
+		free(S);
 	}
 }
 
-/* Flash-attention style backward: P is recomputed from q, the transposed
- * keys and the saved lse, one query row at a time.  One work item per
- * (b, kv head) owns its dK/dV rows, so no two threads write the same float. */
+/* Flash-attention style backward: per query block, P is recomputed from
+ * Q K^T and the saved lse; dP = dO V^T; dS = P (dP - rowsum(dO O)) scale;
+ * dQ = dS K, dK += dS^T Q, dV += P^T dO.  One work item per (b, kv head)
+ * owns its dK/dV rows, so no two threads write the same float. */
 LLM_HOT static void attn_bwd_item(const float *restrict q, const float *restrict k,
 				  const float *restrict v, const float *restrict att,
 				  const float *restrict datt, const float *restrict lse,
 				  float *restrict dq, float *restrict dk, float *restrict dv, int b,
-				  int kvh, int T, int NH, int NKV, int HD, float *restrict pbuf,
-				  float *restrict dpbuf, float *restrict Kt, float *restrict Vt)
+				  int kvh, int T, int NH, int NKV, int HD, float *restrict P,
+				  float *restrict dS)
 {
 	int QD = NH * HD, KD = NKV * HD, grp = NH / NKV;
 	float scale = 1.0f / sqrtf((float)HD);
 	const float *K = k + (size_t)b * T * KD + (size_t)kvh * HD;
 	const float *Vv = v + (size_t)b * T * KD + (size_t)kvh * HD;
-	transpose_kv(Kt, K, T, (size_t)KD, HD, T);
-	transpose_kv(Vt, Vv, T, (size_t)KD, HD, T);
+	float *dK = dk + (size_t)b * T * KD + (size_t)kvh * HD;
+	float *dV = dv + (size_t)b * T * KD + (size_t)kvh * HD;
 	for (int s = 0; s < T; s++) {
-		size_t row = (size_t)b * T + s;
-		memset(dk + row * KD + (size_t)kvh * HD, 0, (size_t)HD * sizeof(float));
-		memset(dv + row * KD + (size_t)kvh * HD, 0, (size_t)HD * sizeof(float));
+		memset(dK + (size_t)s * KD, 0, (size_t)HD * sizeof(float));
+		memset(dV + (size_t)s * KD, 0, (size_t)HD * sizeof(float));
 	}
 	for (int hh = 0; hh < grp; hh++) {
 		int h = kvh * grp + hh;
-		for (int t = 0; t < T; t++) {
-			size_t row = (size_t)b * T + t;
-			const float *qt = q + row * QD + (size_t)h * HD;
-			const float *ot = att + row * QD + (size_t)h * HD;
-			const float *dot_ = datt + row * QD + (size_t)h * HD;
-			float *dqt = dq + row * QD + (size_t)h * HD;
-			float l = lse[((size_t)b * NH + h) * T + t];
-			float D = 0;
+		for (int t0 = 0; t0 < T; t0 += ATT_QB) {
+			int t1 = LLM_MIN(T, t0 + ATT_QB), nq = t1 - t0;
+			size_t r0 = (size_t)b * T + t0;
+			const float *Q = q + r0 * QD + (size_t)h * HD;
+			const float *O = att + r0 * QD + (size_t)h * HD;
+			const float *dO = datt + r0 * QD + (size_t)h * HD;
+			llm_sgemm_serial(false, true, nq, t1, HD, 1.0f, Q, QD, K, KD, 0.0f, P, t1);
+			llm_sgemm_serial(false, true, nq, t1, HD, 1.0f, dO, QD, Vv, KD, 0.0f, dS, t1);
+			for (int i = 0; i < nq; i++) {
+				int ns = t0 + i + 1;
+				float *pr = P + (size_t)i * t1, *dr = dS + (size_t)i * t1;
+				const float *oi = O + (size_t)i * QD, *doi = dO + (size_t)i * QD;
+				float l = lse[((size_t)b * NH + h) * T + t0 + i];
+				float D = 0;
 #pragma omp simd reduction(+ : D)
-			for (int j = 0; j < HD; j++)
-				D += dot_[j] * ot[j];
-			int ns = t + 1;
-			scores_row(pbuf, qt, Kt, ns, T, HD);
-			scores_row(dpbuf, dot_, Vt, ns, T, HD);
+				for (int j = 0; j < HD; j++)
+					D += doi[j] * oi[j];
 #pragma omp simd
-			for (int s = 0; s < ns; s++) {
-				float p = fast_expf(pbuf[s] * scale - l);
-				pbuf[s] = p;
-				dpbuf[s] = p * (dpbuf[s] - D) * scale;
-			}
-			weighted_rows(dqt, dpbuf, K, (size_t)KD, ns, HD);
-			for (int s = 0; s < ns; s++) {
-				size_t srow = (size_t)b * T + s;
-				float *dks = dk + srow * KD + (size_t)kvh * HD;
-				float *dvs = dv + srow * KD + (size_t)kvh * HD;
-				float p = pbuf[s], ds = dpbuf[s];
-#pragma omp simd
-				for (int j = 0; j < HD; j++) {
-					dks[j] += ds * qt[j];
-					dvs[j] += p * dot_[j];
+				for (int s = 0; s < ns; s++) {
+					float p = fast_expf(pr[s] * scale - l);
+					pr[s] = p;
+					dr[s] = p * (dr[s] - D) * scale;
 				}
+				for (int s = ns; s < t1; s++)
+					pr[s] = dr[s] = 0;
 			}
+			llm_sgemm_serial(false, false, nq, HD, t1, 1.0f, dS, t1, K, KD, 0.0f,
+					 dq + r0 * QD + (size_t)h * HD, QD);
+			llm_sgemm_serial(true, false, t1, HD, nq, 1.0f, dS, t1, Q, QD, 1.0f, dK, KD);
+			llm_sgemm_serial(true, false, t1, HD, nq, 1.0f, P, t1, dO, QD, 1.0f, dV, KD);
 		}
 	}
 }
@@ -863,18 +828,14 @@ static void attention_bwd(const struct llm_model *m, float *dq, float *dk, float
 	long items = (long)B * NKV;
 #pragma omp parallel
 	{
-		float *pbuf = llm_malloc((size_t)T * sizeof(float));
-		float *dpbuf = llm_malloc((size_t)T * sizeof(float));
-		float *Kt = llm_malloc((size_t)T * HD * sizeof(float));
-		float *Vt = llm_malloc((size_t)T * HD * sizeof(float));
+		float *P = llm_malloc((size_t)ATT_QB * T * sizeof(float));
+		float *dS = llm_malloc((size_t)ATT_QB * T * sizeof(float));
 #pragma omp for schedule(dynamic, 1)
 		for (long it = 0; it < items; it++)
 			attn_bwd_item(q, k, v, att, datt, lse, dq, dk, dv, (int)(it / NKV), (int)(it % NKV),
-				      T, NH, NKV, HD, pbuf, dpbuf, Kt, Vt);
-		free(pbuf);
-		free(dpbuf);
-		free(Kt);
-		free(Vt);
+				      T, NH, NKV, HD, P, dS);
+		free(P);
+		free(dS);
 	}
 }
 

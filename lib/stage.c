@@ -51,10 +51,8 @@ static void print_help(const struct llm_stage *st, const char *tool, FILE *fp)
 			snprintf(lhs, sizeof(lhs), "%s%c%s--%s%s%s", o->short_name ? "-" : "",
 				 o->short_name ? o->short_name : ' ', o->short_name ? ", " : " ", o->name,
 				 o->arg ? " " : "", o->arg ? o->arg : "");
-			fprintf(fp, "  %-30s %s%s%s\n", o->short_name ? lhs : lhs + 1, o->help ? o->help : "",
-				o->key ? "  [" : "", o->key ? o->key : "");
-			if (o->key)
-				fputs("]\n", fp);
+			fprintf(fp, "  %-30s %s%s%s%s\n", o->short_name ? lhs : lhs + 1, o->help ? o->help : "",
+				o->key ? "  [" : "", o->key ? o->key : "", o->key ? "]" : "");
 		}
 	}
 	fprintf(fp, "\ncommon options:\n");
@@ -332,6 +330,12 @@ static int run_stage(const struct llm_stage *st, const char *tool, int argc, cha
 		    llm_manifest_add_output(ctx.manifest, ctx.output) != 0)
 			rc = 1;
 		char *mp = llm_manifest_path_for(ctx.output);
+		if (ctx.shard_n > 1 && llm_is_dir(ctx.output)) {
+			/* shards of one stage may share an output directory: one
+			 * manifest each, so none overwrites another */
+			free(mp);
+			mp = llm_asprintf("%s/manifest.shard-%d-of-%d.json", ctx.output, ctx.shard_i, ctx.shard_n);
+		}
 		if (rc == 0 && llm_manifest_write(ctx.manifest, mp) != 0)
 			rc = 1;
 		free(mp);

@@ -174,59 +174,45 @@ static size_t bpe_small(const struct llm_tokenizer *t, uint32_t *sym, size_t n)
 }
 
 /* Long words (up to whole 100 MB documents): a min-heap of candidate
- * merges ordered by (rank, position) over a linked list of symbols, so the
- * cost is O(n log n) and the result equals the short-word loop. */
-struct heap_ent {
-	uint32_t rank;
-	uint32_t pos;
-	uint32_t id;
-};
-
-static inline int heap_less(const struct heap_ent *a, const struct heap_ent *b)
+ * merges keyed by (rank << 32 | position) over a linked list of symbols, so
+ * the cost is O(n log n) and the result equals the short-word loop.  Stale
+ * entries are recognised on pop by looking the pair up again. */
+static inline void heap_sift_down(uint64_t *h, size_t n, size_t i)
 {
-	return a->rank != b->rank ? a->rank < b->rank : a->pos < b->pos;
-}
-
-static void heap_push(struct heap_ent *h, size_t *n, struct heap_ent e)
-{
-	size_t i = (*n)++;
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (!heap_less(&e, &h[p]))
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = e;
-}
-
-static struct heap_ent heap_pop(struct heap_ent *h, size_t *n)
-{
-	struct heap_ent top = h[0], last = h[--(*n)];
-	size_t i = 0;
+	uint64_t v = h[i];
 	for (;;) {
 		size_t c = 2 * i + 1;
-		if (c >= *n)
+		if (c >= n)
 			break;
-		if (c + 1 < *n && heap_less(&h[c + 1], &h[c]))
+		if (c + 1 < n && h[c + 1] < h[c])
 			c++;
-		if (!heap_less(&h[c], &last))
+		if (h[c] >= v)
 			break;
 		h[i] = h[c];
 		i = c;
 	}
-	if (*n)
-		h[i] = last;
-	return top;
+	h[i] = v;
+}
+
+static inline void heap_push(uint64_t *h, size_t *n, uint64_t v)
+{
+	size_t i = (*n)++;
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (h[p] <= v)
+			break;
+		h[i] = h[p];
+		i = p;
+	}
+	h[i] = v;
 }
 
 static size_t bpe_large(const struct llm_tokenizer *t, uint32_t *sym, size_t n)
 {
 	uint32_t *next = llm_malloc(n * sizeof(*next));
 	uint32_t *prev = llm_malloc(n * sizeof(*prev));
-	uint8_t *dead = llm_calloc(n, 1);
-	struct heap_ent *heap = llm_malloc(2 * n * sizeof(*heap) + sizeof(*heap));
-	size_t hn = 0;
+	uint64_t *heap = llm_malloc(n * sizeof(*heap));
+	size_t hn = 0, cap = n;
 	for (size_t i = 0; i < n; i++) {
 		next[i] = (uint32_t)(i + 1);
 		prev[i] = (uint32_t)(i - 1);
@@ -234,41 +220,48 @@ static size_t bpe_large(const struct llm_tokenizer *t, uint32_t *sym, size_t n)
 	for (size_t i = 0; i + 1 < n; i++) {
 		const struct tok_pair *e = pair_find(t, sym[i], sym[i + 1]);
 		if (e)
-			heap_push(heap, &hn, (struct heap_ent){e->rank, (uint32_t)i, e->id});
+			heap[hn++] = ((uint64_t)e->rank << 32) | i;
 	}
+	for (size_t i = hn / 2; i-- > 0;)
+		heap_sift_down(heap, hn, i);
 	while (hn) {
-		struct heap_ent top = heap_pop(heap, &hn);
-		uint32_t p = top.pos;
-		if (dead[p] || next[p] >= n)
+		uint64_t top = heap[0];
+		heap[0] = heap[--hn];
+		if (hn)
+			heap_sift_down(heap, hn, 0);
+		uint32_t p = (uint32_t)top, rank = (uint32_t)(top >> 32);
+		if (sym[p] == TOK_NONE || next[p] >= n)
 			continue;
 		uint32_t q = next[p];
 		const struct tok_pair *e = pair_find(t, sym[p], sym[q]);
-		if (!e || e->rank != top.rank || e->id != top.id)
+		if (!e || e->rank != rank)
 			continue; /* stale entry */
-		sym[p] = top.id;
-		dead[q] = 1;
+		sym[p] = e->id;
+		sym[q] = TOK_NONE;
 		next[p] = next[q];
 		if (next[q] < n)
 			prev[next[q]] = p;
-		if (p > 0 && prev[p] != (uint32_t)-1) {
-			uint32_t a = prev[p];
-			const struct tok_pair *f = pair_find(t, sym[a], sym[p]);
+		if (hn + 2 > cap) {
+			cap *= 2;
+			heap = llm_realloc(heap, cap * sizeof(*heap));
+		}
+		if (prev[p] != (uint32_t)-1) {
+			const struct tok_pair *f = pair_find(t, sym[prev[p]], sym[p]);
 			if (f)
-				heap_push(heap, &hn, (struct heap_ent){f->rank, a, f->id});
+				heap_push(heap, &hn, ((uint64_t)f->rank << 32) | prev[p]);
 		}
 		if (next[p] < n) {
 			const struct tok_pair *f = pair_find(t, sym[p], sym[next[p]]);
 			if (f)
-				heap_push(heap, &hn, (struct heap_ent){f->rank, p, f->id});
+				heap_push(heap, &hn, ((uint64_t)f->rank << 32) | p);
 		}
 	}
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!dead[i])
+		if (sym[i] != TOK_NONE)
 			sym[m++] = sym[i];
 	free(next);
 	free(prev);
-	free(dead);
 	free(heap);
 	return m;
 }

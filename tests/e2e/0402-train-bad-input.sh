@@ -15,11 +15,11 @@ err | grep -q "nope.bin"; check "message names the missing file"
 
 head -c 5000 /dev/urandom >junk.bin
 fails 1 "corrupt shard" llmake-train junk.bin -o o2 --steps 1 "${TINY[@]}"
-err | grep -q "junk.bin' byte 0: magic .* is not an llm.c token shard"; check "message names file, offset and expected magic"
+err | grep -q "shard 'junk.bin': header\[0\] magic .* (expected 20240520 .*not an llm.c token shard"; check "message names file, field and expected magic"
 
 head -c 3000 data/train.bin >trunc.bin
 fails 1 "truncated shard" llmake-train trunc.bin -o o3 --steps 1 "${TINY[@]}"
-err | grep -q "trunc.bin': header says .* tokens .*truncated"; check "truncation reported with sizes"
+err | grep -q "shard 'trunc.bin': 3000 bytes, but header\[2\] says .* tokens .*truncated"; check "truncation reported with sizes"
 
 fails 1 "data vocabulary larger than the model's" llmake-train data/train.bin -o o4 --steps 1 "${TINY[@]}" \
 	--set model.vocab_size=1000 --set model.eos_token_id=-1

@@ -139,3 +139,19 @@ def test_roundtrip_any_bytes(file):
     # decoding the concatenation gives back the concatenated bytes
     assert tp.run_decode(tok, [i for ids in all_ids for i in ids]) == b"".join(cases)
     assert tp.run_decode(tok, all_ids[0]) == cases[0]
+
+
+def test_hf_add_prefix_space(tmp_path):
+    """ByteLevel{add_prefix_space: true}: a space before each segment, as HF does."""
+    import json
+    with open(os.path.join(tp.SHARED, "gpt2-tokenizer.json"), encoding="utf-8") as f:
+        j = json.load(f)
+    j["pre_tokenizer"]["add_prefix_space"] = True
+    path = str(tmp_path / "aps.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(j, f)
+    from tokenizers import Tokenizer
+    hf = Tokenizer.from_file(path)
+    cases = [e for e in tp.EDGE_CASES if e] + [tp.shakespeare()[:5000]]
+    for data, ours in zip(cases, tp.run_ids_many(path, cases)):
+        _assert_same(ours, hf.encode(data.decode()).ids, "add_prefix_space on %r" % data[:30])

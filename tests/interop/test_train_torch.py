@@ -1,3 +1,4 @@
+# venv: torch
 """llmake's model library and llmake-train against PyTorch and transformers.
 
 1. Reference dumps (llm.c's test_gpt2 scheme): train_ref.py builds a small Llama in
@@ -47,12 +48,12 @@ CONFIGS = {
     # untied head, GQA (4 query heads over 2 kv heads), rope_theta 10000
     "gqa-untied": dict(cfg=dict(hidden_size=64, intermediate_size=160, num_hidden_layers=2,
                                 num_attention_heads=4, num_key_value_heads=2, head_dim=16,
-                                rope_theta=10000.0, tie_word_embeddings=False), z=0.0),
+                                rope_theta=10000.0, tie_word_embeddings=False), z=0.0, B=4, T=64),
     # tied head, QK-norm, z-loss on, another rope_theta, head_dim != C/NH
     "tied-qknorm-zloss": dict(cfg=dict(hidden_size=48, intermediate_size=128, num_hidden_layers=3,
                                        num_attention_heads=4, num_key_value_heads=1, head_dim=8,
                                        rope_theta=500000.0, tie_word_embeddings=True, qk_norm=True),
-                              z=1e-4),
+                              z=1e-4, B=2, T=150),  # T spans three 64-row attention blocks
 }
 
 
@@ -65,8 +66,8 @@ def tokens():
 def test_reference_dump(tmp_path, tokens, name):
     torch.set_num_threads(int(THREADS))
     spec = CONFIGS[name]
-    cfg = dict(vocab_size=50304, max_position_embeddings=128, rms_norm_eps=1e-5, **spec["cfg"])
-    B, T = 4, 64
+    cfg = dict(vocab_size=50304, max_position_embeddings=256, rms_norm_eps=1e-5, **spec["cfg"])
+    B, T = spec["B"], spec["T"]
     x = tokens[:B * T].view(B, T)
     y = tokens[1:B * T + 1].view(B, T).clone()
     y[0, :5] = -1  # ignored targets must be ignored the same way
@@ -80,7 +81,8 @@ def test_reference_dump(tmp_path, tokens, name):
     assert got["step_diff"] < 1e-5
 
 
-def test_checkpoint_loads_in_transformers(tmp_path):
+@pytest.mark.parametrize("tie", [False, True])
+def test_checkpoint_loads_in_transformers(tmp_path, tie):
     from transformers import LlamaForCausalLM
     torch.set_num_threads(int(THREADS))
     data = tmp_path / "data"
@@ -92,13 +94,15 @@ def test_checkpoint_loads_in_transformers(tmp_path):
            "--set", "model.hidden_size=64", "--set", "model.intermediate_size=128",
            "--set", "model.num_hidden_layers=2", "--set", "model.num_attention_heads=4",
            "--set", "model.num_key_value_heads=2", "--set", "model.max_position_embeddings=64",
-           "--set", "model.tie_word_embeddings=false", "--set", "model.rope_theta=50000",
+           "--set", f"model.tie_word_embeddings={'true' if tie else 'false'}", "--set", "model.rope_theta=50000",
            "--set", "lr=3e-3"]
     subprocess.run(cmd, check=True)
     for folder in (out, out / "ckpt-00000003"):
         model = LlamaForCausalLM.from_pretrained(str(folder), torch_dtype=torch.float32)
         model.eval()
-        assert model.config.num_key_value_heads == 2 and not model.config.tie_word_embeddings
+        assert model.config.num_key_value_heads == 2 and model.config.tie_word_embeddings == tie
+        if tie:
+            assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
     # compare logits and gradients on real tokens: HF computes, our binary checks
     toks = np.fromfile(str(data / "val.bin"), dtype=np.uint16, offset=1024).astype(np.int64)
     B, T = 2, 32

@@ -55,7 +55,7 @@ static void tiny_config(struct llm_model_config *c, bool qk, bool tie)
 	c->num_hidden_layers = 2;
 	c->num_attention_heads = 4;
 	c->num_key_value_heads = 2;
-	c->max_position_embeddings = 32;
+	c->max_position_embeddings = 128;
 	c->qk_norm = qk;
 	c->tie_word_embeddings = tie;
 	c->eos_token_id = -1;
@@ -116,7 +116,7 @@ static void check_decode(bool qk, bool tie)
 	struct llm_model m;
 	llm_model_init(&m, &c);
 	llm_model_init_weights(&m, 5, 0.2f);
-	enum { T = 12 };
+	enum { T = 100 }; /* > one 64-row attention block, not a multiple */
 	int32_t x[T], y[T];
 	tiny_tokens(x, y, T, c.vocab_size, 3);
 	float *full = llm_malloc(sizeof(float) * T * 97);
@@ -165,7 +165,7 @@ static void test_grad_finite_differences(void **state)
 			for (size_t k = 0; k < m.params[i].numel; k++)
 				m.w[m.params[i].offset + k] = 1.0f + 0.1f * (float)((k * 7) % 5) - 0.2f;
 	m.z_loss = 1e-2f;
-	enum { B = 2, T = 8 };
+	enum { B = 2, T = 70 }; /* two attention blocks */
 	int32_t x[B * T], y[B * T];
 	tiny_tokens(x, y, B * T, c.vocab_size, 9);
 	llm_model_alloc_grads(&m);

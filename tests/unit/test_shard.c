@@ -166,6 +166,67 @@ static void test_corrupt_header_refused(void **state)
 	tu_rmdir(d);
 }
 
+static void quiet_open(void *a)
+{
+	do_open(a);
+}
+
+/* Random damage to the header and the index: every open either fails with
+ * a message or yields a shard whose tokens and ends can all be read. */
+static void test_random_damage(void **state)
+{
+	(void)state;
+	char *d = tu_tmpdir();
+	uint32_t ids[40];
+	for (int i = 0; i < 40; i++)
+		ids[i] = (uint32_t)(i * 37 % 50000);
+	size_t docs[] = {10, 10, 20};
+	char *p = write_shard(d, "s.bin", 50257, ids, docs, 3);
+	char *idx = llm_shard_index_path(p);
+	size_t n, ni;
+	char *good = tu_read(p, &n), *good_idx = tu_read(idx, &ni);
+	unsigned seed = 17;
+	int opened = 0;
+	for (int it = 0; it < 300; it++) {
+		char *b = llm_malloc(n), *bi = llm_malloc(ni);
+		memcpy(b, good, n);
+		memcpy(bi, good_idx, ni);
+		for (int k = 0; k < 3; k++) {
+			if (rand_r(&seed) % 2)
+				b[rand_r(&seed) % 32] = (char)rand_r(&seed);
+			else
+				bi[rand_r(&seed) % ni] = (char)rand_r(&seed);
+		}
+		tu_write(p, b, n);
+		tu_write(idx, bi, ni);
+		struct open_arg a = {p, 0};
+		char *err = tu_capture_stderr(quiet_open, &a);
+		if (a.rc == 0) {
+			struct llm_shard s;
+			assert_int_equal(llm_shard_open(&s, p), 0);
+			uint64_t sum = 0;
+			for (uint64_t i = 0; i < s.n_tokens; i++)
+				sum += llm_shard_token(&s, i);
+			for (uint64_t i = 0; i < s.n_docs; i++)
+				assert_true(s.ends[i] <= s.n_tokens);
+			(void)sum;
+			llm_shard_close(&s);
+			opened++;
+		} else {
+			assert_true(strlen(err) > 0);
+		}
+		free(err);
+		free(b);
+		free(bi);
+	}
+	assert_true(opened < 300);
+	free(good);
+	free(good_idx);
+	free(idx);
+	free(p);
+	tu_rmdir(d);
+}
+
 static void test_inspect(void **state)
 {
 	(void)state;
@@ -200,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_u16_u32),
 		cmocka_unit_test(test_id_too_big_for_u16),
 		cmocka_unit_test(test_corrupt_header_refused),
+		cmocka_unit_test(test_random_damage),
 		cmocka_unit_test(test_inspect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

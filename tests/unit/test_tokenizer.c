@@ -333,6 +333,44 @@ static void test_load_errors(void **state)
 	expect_load_error("[]", "no \"model\" object");
 }
 
+struct trunc_arg {
+	const char *data;
+	size_t len;
+	struct llm_tokenizer *tok;
+};
+
+static void load_trunc(void *a)
+{
+	struct trunc_arg *ta = a;
+	ta->tok = llm_tokenizer_load_hf_mem(ta->data, ta->len, "cut.json");
+}
+
+/* The real GPT-2 tokenizer.json cut at many points: always refused, never
+ * a crash, and the message says truncated. */
+static void test_truncated_real_file(void **state)
+{
+	(void)state;
+	char *p = shared_path("gpt2-tokenizer.json");
+	size_t n;
+	char *data = tu_read(p, &n);
+	assert_non_null(data);
+	unsigned seed = 3;
+	for (int i = 0; i < 12; i++) {
+		struct trunc_arg a = {data, i == 0 ? 1 : (size_t)rand_r(&seed) % (n - 2) + 1, NULL};
+		char *err = tu_capture_stderr(load_trunc, &a);
+		assert_null(a.tok);
+		if (!strstr(err, "truncated"))
+			fail_msg("cut at %zu: \"%s\"", a.len, err);
+		free(err);
+	}
+	struct trunc_arg whole = {data, n, NULL};
+	load_trunc(&whole);
+	assert_non_null(whole.tok);
+	llm_tokenizer_free(whole.tok);
+	free(data);
+	free(p);
+}
+
 static void load_tt(void *a)
 {
 	struct load_arg *la = a;
@@ -446,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_threads_agree),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_tiktoken_errors),
+		cmocka_unit_test(test_truncated_real_file),
 		cmocka_unit_test(test_generic_regex),
 		cmocka_unit_test(test_train_small),
 		cmocka_unit_test(test_train_counts_merge),
