@@ -8,10 +8,13 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "shard.h"
 #include "util.h"
 
 const struct llm_inspect_handler *const llm_inspect_handlers[] = {
 	&llm_inspect_manifest, /* before jsonl: a manifest is JSON too */
+	&llm_inspect_shard,
+	&llm_inspect_dedup_pairs,
 	&llm_inspect_jsonl,
 	NULL,
 };
@@ -36,5 +39,5 @@ int llm_inspect_file(const char *path, const struct llm_inspect_opts *opts, FILE
 	for (size_t i = 0; llm_inspect_handlers[i]; i++)
 		if (llm_inspect_handlers[i]->probe(path, head, (size_t)n))
 			return llm_inspect_handlers[i]->inspect(path, opts, out);
-	return llm_error("'%s': unrecognised file format (known: JSONL(.gz) documents, manifests)", path);
+	return llm_error("'%s': unrecognised file format (known: JSONL(.gz) documents, manifests, token shards, dedup pair files)", path);
 }

@@ -36,5 +36,6 @@ int llm_inspect_file(const char *path, const struct llm_inspect_opts *opts, FILE
 /* The built-in handlers. */
 extern const struct llm_inspect_handler llm_inspect_jsonl;
 extern const struct llm_inspect_handler llm_inspect_manifest;
+extern const struct llm_inspect_handler llm_inspect_dedup_pairs; /* lib/dedup_inspect.c */
 
 #endif

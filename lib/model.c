@@ -1154,8 +1154,9 @@ void llm_kv_cache_truncate(struct llm_kv_cache *kv, int pos)
 		kv->pos = pos < 0 ? 0 : pos;
 }
 
-int llm_model_decode(struct llm_model *m, struct llm_kv_cache *kv, const int32_t *tokens, int n,
-		     float *logits)
+/* all: logits of every one of the n positions ([n, V]), else of the last. */
+static int decode_impl(struct llm_model *m, struct llm_kv_cache *kv, const int32_t *tokens, int n,
+		       float *logits, bool all)
 {
 	const struct llm_model_config *c = &m->cfg;
 	if (n <= 0)
@@ -1213,9 +1214,22 @@ int llm_model_decode(struct llm_model *m, struct llm_kv_cache *kv, const int32_t
 		swiglu_fwd(hh, hg, hu, (long)n * F);
 		llm_linear_fwd(x, hh, w->wd, n, F, C, true);
 	}
-	rmsnorm_fwd(xn, rs, x + (size_t)(n - 1) * C, m->lnf, 1, C, c->rms_norm_eps);
-	llm_linear_fwd(logits, xn, m->head, 1, C, c->vocab_size, false);
+	int R = all ? n : 1;
+	rmsnorm_fwd(xn, rs, x + (size_t)(n - R) * C, m->lnf, R, C, c->rms_norm_eps);
+	llm_linear_fwd(logits, xn, m->head, R, C, c->vocab_size, false);
 	kv->pos += n;
 	free(x), free(xn), free(q), free(att), free(hg), free(hu), free(rs), free(tmp), free(hh);
 	return 0;
+}
+
+int llm_model_decode(struct llm_model *m, struct llm_kv_cache *kv, const int32_t *tokens, int n,
+		     float *logits)
+{
+	return decode_impl(m, kv, tokens, n, logits, false);
+}
+
+int llm_model_decode_all(struct llm_model *m, struct llm_kv_cache *kv, const int32_t *tokens, int n,
+			 float *logits)
+{
+	return decode_impl(m, kv, tokens, n, logits, true);
 }

@@ -165,5 +165,9 @@ void llm_kv_cache_truncate(struct llm_kv_cache *kv, int pos);
  * one into logits [V]; returns 0, or -1 when the cache is full. */
 int llm_model_decode(struct llm_model *m, struct llm_kv_cache *kv, const int32_t *tokens, int n,
 		     float *logits);
+/* As llm_model_decode, but writes the logits of all n positions [n, V]
+ * (scoring a continuation after a cached shared context). */
+int llm_model_decode_all(struct llm_model *m, struct llm_kv_cache *kv, const int32_t *tokens, int n,
+			 float *logits);
 
 #endif

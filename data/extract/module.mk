@@ -1,0 +1,2 @@
+PROGRAMS += llmake-extract
+llmake-extract_SRCS := $(wildcard data/extract/*.c)

@@ -1,0 +1,3 @@
+# infer/: llmake-generate, text generation from a checkpoint (lib/generate.c, lib/sample.c).
+PROGRAMS += llmake-generate
+llmake-generate_SRCS := $(wildcard infer/*.c)
