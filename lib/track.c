@@ -156,6 +156,7 @@ cJSON *llm_track_record(const cJSON *plan)
 	cJSON *stages = cJSON_AddObjectToObject(r, "stages");
 	cJSON *metrics = cJSON_AddObjectToObject(r, "metrics");
 	cJSON *curves = cJSON_AddObjectToObject(r, "curves");
+	cJSON *timing = cJSON_AddArrayToObject(r, "timing");
 	double wall = 0;
 	const cJSON *st;
 	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(plan, "stages"))
@@ -208,6 +209,15 @@ cJSON *llm_track_record(const cJSON *plan)
 		cJSON_AddItemToObject(so, "counts", counts);
 		wall += sw;
 		const cJSON *ms = cJSON_GetObjectItemCaseSensitive(st, "metrics");
+		const cJSON *tm;
+		cJSON_ArrayForEach(tm, cJSON_GetObjectItemCaseSensitive(ms, "timing"))
+		{
+			if (!cJSON_IsString(tm))
+				continue;
+			char *k = llm_asprintf("%s.%s", name, tm->valuestring);
+			cJSON_AddItemToArray(timing, cJSON_CreateString(k));
+			free(k);
+		}
 		const char *cf = jstr(ms, "curves"), *ff = jstr(ms, "final"), *fk = jstr(ms, "final_key");
 		if (cf) {
 			char *p = llm_asprintf("%s/%s", dir, cf);

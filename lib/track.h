@@ -8,7 +8,8 @@
  * Tree layout of the ref: runs/ID/run.json (the record without curves),
  * runs/ID/curves.json ({"stage": {"series": [[step, value], ...]}}),
  * runs/ID/config.json (the resolved spec), runs/ID/uncommitted.diff (when
- * the code was dirty).
+ * the code was dirty).  "timing" lists the metrics that measure speed
+ * (tokens/s, MFU), which a reproduction does not expect to match.
  */
 #ifndef LLM_TRACK_H
 #define LLM_TRACK_H

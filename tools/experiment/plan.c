@@ -103,9 +103,13 @@ static cJSON *source_plan(const struct exp_env *env, const char *src, const cJSO
 	const char *path = cJSON_IsString(s) ? s->valuestring
 					     : cJSON_GetObjectItemCaseSensitive(s, "path")->valuestring;
 	const cJSON *pkg = cJSON_IsObject(s) ? cJSON_GetObjectItemCaseSensitive(s, "package") : NULL;
+	const cJSON *hint = cJSON_IsObject(s) ? cJSON_GetObjectItemCaseSensitive(s, "hint") : NULL;
 	char *abs = path[0] == '/' ? llm_strdup(path) : llm_path_join(env->root, path);
 	if (!llm_exists(abs)) {
-		if (cJSON_IsString(pkg))
+		if (cJSON_IsString(hint))
+			llm_error("'%s': source '%s': '%s' does not exist (hint: %s)", src, s->string, abs,
+				  hint->valuestring);
+		else if (cJSON_IsString(pkg))
 			llm_error("'%s': source '%s': '%s' does not exist (hint: it comes from the Debian "
 				  "package '%s': run tools/setup or apt-get install %s)",
 				  src, s->string, abs, pkg->valuestring, pkg->valuestring);
@@ -136,6 +140,10 @@ static cJSON *source_plan(const struct exp_env *env, const char *src, const cJSO
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", s->string);
 	cJSON_AddStringToObject(o, "path", abs);
+	/* what the stages are given: the path as the spec writes it, so that a
+	 * relative source reads the same from any checkout (stages run in the
+	 * project root) and document ids made from paths do not depend on it */
+	cJSON_AddStringToObject(o, "arg", path);
 	cJSON_AddStringToObject(o, "key", llm_hash_hex(h, hex));
 	cJSON_AddNumberToObject(o, "files", (double)w.files);
 	cJSON_AddNumberToObject(o, "bytes", (double)w.bytes);
@@ -631,6 +639,7 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 			cJSON_AddItemToArray(wiring, w);
 		}
 		cJSON *ckeys = cJSON_AddObjectToObject(comp, "inputs");
+		cJSON *sargs = cJSON_AddObjectToObject(comp, "source_args");
 		/* the key keeps "${sources.X}" (paths differ between machines); the
 		 * config file the stage reads gets the path */
 		cJSON *runcfg = cJSON_Duplicate(config, true);
@@ -656,7 +665,8 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 			if (strncmp(from, "sources.", 8) == 0) {
 				const cJSON *s = find_by_name(sources, from + 8);
 				cJSON_AddStringToObject(ckeys, from, jstr(s, "key"));
-				cJSON_AddItemToArray(paths, cJSON_CreateString(jstr(s, "path")));
+				cJSON_AddStringToObject(sargs, from, jstr(s, "arg"));
+				cJSON_AddItemToArray(paths, cJSON_CreateString(jstr(s, "arg")));
 			} else if (strcmp(from, "sources") == 0) {
 				const cJSON *s;
 				cJSON_ArrayForEach(s, sources)
@@ -665,8 +675,9 @@ cJSON *exp_plan_build(const struct exp_env *env, const struct exp_table *t, cons
 						continue;
 					char *k = llm_asprintf("sources.%s", jstr(s, "name"));
 					cJSON_AddStringToObject(ckeys, k, jstr(s, "key"));
+					cJSON_AddStringToObject(sargs, k, jstr(s, "arg"));
 					free(k);
-					cJSON_AddItemToArray(paths, cJSON_CreateString(jstr(s, "path")));
+					cJSON_AddItemToArray(paths, cJSON_CreateString(jstr(s, "arg")));
 				}
 			} else {
 				const cJSON *up = find_by_name(stages, from);
@@ -924,7 +935,7 @@ static void emit_stage(struct llm_buf *mk, const cJSON *plan, const cJSON *st, c
 	if (nshards == 1) {
 		onames = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "output_names"), 0)->valuestring;
 		llm_buf_appendf(mk, "%s: |%s\n", marker, deps.data ? deps.data : "");
-		llm_buf_appendf(mk, "\t@$(LLMAKE_STAGE_RUN) run %s %s --%s\n", sfile, onames, argv.data);
+		llm_buf_appendf(mk, "\t@cd '$(LLMAKE_PROJECT)' && $(LLMAKE_STAGE_RUN) run %s %s --%s\n", sfile, onames, argv.data);
 	} else {
 		struct llm_buf parts = LLM_BUF_INIT;
 		for (int i = 0; i < nshards; i++) {
@@ -932,7 +943,7 @@ static void emit_stage(struct llm_buf *mk, const cJSON *plan, const cJSON *st, c
 			char *pm = llm_asprintf("%s/parts/%s-%s/part-%05d.json", jstr(plan, "out"), name, key, i);
 			llm_buf_appendf(&parts, " %s", pm);
 			llm_buf_appendf(mk, "%s: |%s\n", pm, deps.data ? deps.data : "");
-			llm_buf_appendf(mk, "\t@$(LLMAKE_STAGE_RUN) part %s %s %d/%d --%s\n", sfile, pn, i,
+			llm_buf_appendf(mk, "\t@cd '$(LLMAKE_PROJECT)' && $(LLMAKE_STAGE_RUN) part %s %s %d/%d --%s\n", sfile, pn, i,
 					nshards, argv.data);
 			free(pm);
 		}

@@ -48,13 +48,29 @@ static int sh(const char *cmd)
 	return st == 0 ? 0 : -1;
 }
 
-/* Compares two numbers exactly (bit-identical doubles print the same %.17g). */
+static bool is_timing(const cJSON *rec, const char *name)
+{
+	const cJSON *t;
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(rec, "timing"))
+	{
+		if (cJSON_IsString(t) && strcmp(t->valuestring, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Compares two numbers exactly (bit-identical doubles print the same %.17g);
+ * speed measurements (the record's "timing") are listed, not compared. */
 static int compare_metrics(const cJSON *a, const cJSON *b, int *ncmp)
 {
 	int diffs = 0;
 	const cJSON *x;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(a, "metrics"))
 	{
+		if (is_timing(a, x->string)) {
+			printf("  skip %-30s (speed, not a result)\n", x->string);
+			continue;
+		}
 		const cJSON *y = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "metrics"), x->string);
 		(*ncmp)++;
 		char va[32], vb[32];
@@ -76,6 +92,11 @@ static int compare_metrics(const cJSON *a, const cJSON *b, int *ncmp)
 	const cJSON *cb = cJSON_GetObjectItemCaseSensitive(b, "curves");
 	for (const cJSON *st = ca ? ca->child : NULL; st; st = st->next)
 		for (const cJSON *s = st->child; s; s = s->next) {
+			char *full = llm_asprintf("%s.%s", st->string, s->string);
+			bool skip = is_timing(a, full);
+			free(full);
+			if (skip)
+				continue;
 			const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cb, st->string),
 									  s->string);
 			int n = cJSON_GetArraySize(s), bad = 0;

@@ -490,7 +490,7 @@ static cJSON *load_chain(const struct exp_env *env, const char *path, char **cha
 /* Keys every spec may have besides the stage sections. */
 static const char *const meta_keys[] = {"description", "sources", "run", NULL};
 static const char *const run_keys[] = {"threads", "shards", "allow_missing_stages", NULL};
-static const char *const source_keys[] = {"path", "include", "package", NULL};
+static const char *const source_keys[] = {"path", "include", "package", "hint", NULL};
 
 int exp_spec_validate(const cJSON *spec, const struct exp_table *t, const char *src)
 {
