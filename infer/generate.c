@@ -123,11 +123,11 @@ static int gen_run(struct llm_ctx *ctx)
 		return 1;
 	}
 	go.eos_id = m.cfg.eos_token_id >= 0 ? m.cfg.eos_token_id : llm_tokenizer_eot(tok);
-	/* one token at a time is little work: a thread per ~25 MFLOP of it, at
+	/* one token at a time is little work: a thread per ~250 MFLOP of it, at
 	 * most -j (splitting a small model's products costs more in
 	 * synchronisation than it saves, badly so on a busy machine) */
 	double flops_per_token = 2.0 * (double)m.n_params;
-	int threads = (int)LLM_MIN((double)ctx->threads, LLM_MAX(1.0, flops_per_token / 25e6));
+	int threads = (int)LLM_MIN((double)ctx->threads, LLM_MAX(1.0, flops_per_token / 250e6));
 	llm_blas_set_threads(threads);
 	llm_debug("decoding with %d thread%s (%.1f MFLOP per token)", threads, threads == 1 ? "" : "s",
 		  flops_per_token / 1e6);
@@ -284,7 +284,7 @@ static const struct llm_stage gen_stage = {
 		"min-p; temperature 0 is greedy.  A prompt longer than the context minus\n"
 		"max_tokens is truncated from the left (reported).  Prompt and generation\n"
 		"tokens/s go to stderr.  -j is an upper bound: decoding uses one thread per\n"
-		"~25 MFLOP of work per token.",
+		"~250 MFLOP of work per token.",
 	.keys = gen_keys,
 	.options = gen_options,
 	.min_inputs = 0,

@@ -51,8 +51,9 @@ int llm_ckpt_save_model(const struct llm_model *m, const char *dir, const cJSON 
 /* Reads the HF config.json of a folder (or of the folder holding a
  * .safetensors path).  0 or -1 (printed). */
 int llm_ckpt_load_config(struct llm_model_config *c, const char *path);
-/* Initialises m from a folder (config.json + model.safetensors, or the
- * sharded model.safetensors.index.json) converting F16/BF16 to fp32.  Every
+/* Initialises m from a folder (config.json + a single model.safetensors;
+ * sharded model-0000k-of-0000n files are not read yet) converting F16/BF16
+ * to fp32.  Every
  * tensor of the layout must be present with its shape (lm_head may be
  * absent when tied).  0 or -1 (printed, naming the tensor). */
 int llm_ckpt_load_model(struct llm_model *m, const char *path);

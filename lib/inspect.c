@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "ckpt.h"
 #include "shard.h"
 #include "util.h"
 
@@ -15,6 +16,8 @@ const struct llm_inspect_handler *const llm_inspect_handlers[] = {
 	&llm_inspect_manifest, /* before jsonl: a manifest is JSON too */
 	&llm_inspect_shard,
 	&llm_inspect_dedup_pairs,
+	&llm_inspect_safetensors,
+	&llm_inspect_train_state,
 	&llm_inspect_jsonl,
 	NULL,
 };
@@ -22,10 +25,15 @@ const struct llm_inspect_handler *const llm_inspect_handlers[] = {
 int llm_inspect_file(const char *path, const struct llm_inspect_opts *opts, FILE *out)
 {
 	if (llm_is_dir(path)) {
+		/* a stage output directory speaks through its manifest; a model
+		 * folder (a checkpoint) through its weights */
 		char *m = llm_path_join(path, "manifest.json");
+		char *w = llm_path_join(path, "model.safetensors");
 		int r = llm_exists(m) ? llm_inspect_file(m, opts, out)
-				      : llm_error("'%s' is a directory without a manifest.json; name a file in it", path);
+			: llm_exists(w) ? llm_inspect_file(w, opts, out)
+			: llm_error("'%s' is a directory without a manifest.json or model.safetensors; name a file in it", path);
 		free(m);
+		free(w);
 		return r;
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -39,5 +47,5 @@ int llm_inspect_file(const char *path, const struct llm_inspect_opts *opts, FILE
 	for (size_t i = 0; llm_inspect_handlers[i]; i++)
 		if (llm_inspect_handlers[i]->probe(path, head, (size_t)n))
 			return llm_inspect_handlers[i]->inspect(path, opts, out);
-	return llm_error("'%s': unrecognised file format (known: JSONL(.gz) documents, manifests, token shards, dedup pair files)", path);
+	return llm_error("'%s': unrecognised file format (known: JSONL(.gz) documents, manifests, token shards, dedup pair files, safetensors, train_state.bin)", path);
 }

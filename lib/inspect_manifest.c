@@ -88,6 +88,22 @@ static int manifest_inspect(const char *path, const struct llm_inspect_opts *opt
 			k |= strcmp(known[i], e->string) == 0;
 		if (k)
 			continue;
+		if (cJSON_IsObject(e) || cJSON_IsArray(e)) {
+			/* a stage section (filter statistics, histograms): one entry a line */
+			fprintf(out, "  %s:\n", e->string);
+			int shown = 0;
+			for (const cJSON *c = e->child; c && shown < 40; c = c->next, shown++) {
+				char *v = cJSON_PrintUnformatted(c);
+				if (c->string)
+					fprintf(out, "    %-24s %.300s%s\n", c->string, v, strlen(v) > 300 ? "..." : "");
+				else
+					fprintf(out, "    %.300s%s\n", v, strlen(v) > 300 ? "..." : "");
+				cJSON_free(v);
+			}
+			if (cJSON_GetArraySize(e) > 40)
+				fprintf(out, "    ... %d more\n", cJSON_GetArraySize(e) - 40);
+			continue;
+		}
 		char *s = cJSON_PrintUnformatted(e);
 		fprintf(out, "  %s: %.600s%s\n", e->string, s, strlen(s) > 600 ? "..." : "");
 		cJSON_free(s);

@@ -51,10 +51,8 @@ static void print_help(const struct llm_stage *st, const char *tool, FILE *fp)
 			snprintf(lhs, sizeof(lhs), "%s%c%s--%s%s%s", o->short_name ? "-" : "",
 				 o->short_name ? o->short_name : ' ', o->short_name ? ", " : " ", o->name,
 				 o->arg ? " " : "", o->arg ? o->arg : "");
-			fprintf(fp, "  %-30s %s%s%s\n", o->short_name ? lhs : lhs + 1, o->help ? o->help : "",
-				o->key ? "  [" : "", o->key ? o->key : "");
-			if (o->key)
-				fputs("]\n", fp);
+			fprintf(fp, "  %-30s %s%s%s%s\n", o->short_name ? lhs : lhs + 1, o->help ? o->help : "",
+				o->key ? "  [" : "", o->key ? o->key : "", o->key ? "]" : "");
 		}
 	}
 	fprintf(fp, "\ncommon options:\n");

@@ -214,6 +214,23 @@ double llm_cpu_time(void)
 
 uint64_t llm_peak_rss(void)
 {
+	/* VmHWM is this address space's own high-water mark; getrusage's
+	 * ru_maxrss survives execve, so a stage started from a big parent
+	 * (Python, make) would report the parent's peak */
+	FILE *f = fopen("/proc/self/status", "r");
+	if (f) {
+		char line[256];
+		unsigned long long kb = 0;
+		bool found = false;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "VmHWM: %llu kB", &kb) == 1) {
+				found = true;
+				break;
+			}
+		fclose(f);
+		if (found)
+			return (uint64_t)kb * 1024;
+	}
 	struct rusage ru;
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
 		return 0;

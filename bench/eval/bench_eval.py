@@ -64,10 +64,10 @@ def bench_generate(model, n_tok, threads):
     prompt = "ROMEO:\nWhat light through yonder window breaks?"
     ids = tok(prompt, return_tensors="pt", add_special_tokens=False).input_ids
     with torch.no_grad():
-        hf.generate(ids, max_new_tokens=4, do_sample=False, pad_token_id=tok.eos_token_id)  # warm-up
+        hf.generate(ids, max_new_tokens=4, do_sample=False, pad_token_id=tok.eos_token_id, synced_gpus=False)  # warm-up
         t0 = time.time()
         g = hf.generate(ids, max_new_tokens=n_tok, min_new_tokens=n_tok, do_sample=False,
-                        pad_token_id=tok.eos_token_id)
+                        pad_token_id=tok.eos_token_id, synced_gpus=False)
         t_hf = time.time() - t0
     hf_ids = g[0, ids.shape[1]:].tolist()
     with tempfile.TemporaryDirectory() as td:
@@ -95,13 +95,16 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--gen-tokens", type=int, default=128)
     ap.add_argument("--lmeval-batch", type=int, default=1)
+    ap.add_argument("--parts", default="hellaswag,generate")
     a = ap.parse_args()
     cfg = json.load(open(os.path.join(a.model, "config.json")))
     out = {"model": {k: cfg[k] for k in ("hidden_size", "num_hidden_layers", "vocab_size",
                                           "num_attention_heads", "intermediate_size")},
-           "threads": a.threads,
-           "hellaswag": bench_hellaswag(a.model, a.items, a.threads, a.lmeval_batch),
-           "generate": bench_generate(a.model, a.gen_tokens, a.threads)}
+           "threads": a.threads}
+    if "hellaswag" in a.parts:
+        out["hellaswag"] = bench_hellaswag(a.model, a.items, a.threads, a.lmeval_batch)
+    if "generate" in a.parts:
+        out["generate"] = bench_generate(a.model, a.gen_tokens, a.threads)
     print(json.dumps(out, indent=1))
 
 

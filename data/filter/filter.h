@@ -2,9 +2,9 @@
  * filter.h: llmake-filter's internals: the filter interface, the per-thread
  * worker state, Python-compatible text helpers and the shared tables.
  *
- * Each filter decides keep/drop for one document exactly as the datatrove
- * step of the same name does (0.10.1 defaults), except that words come from
- * lib/words.h (one rule for every filter) instead of spaCy.
+ * Each filter decides keep/drop for one document as the datatrove step of the
+ * same name does (0.10.1 defaults); words come from lib/words.h, one rule for
+ * every filter (by default spaCy's English tokenizer rules, implemented in C).
  */
 #ifndef LLM_FILTER_H
 #define LLM_FILTER_H

@@ -423,8 +423,10 @@ static const struct llm_stage filter_stage = {
 	.usage = "[options] INPUT.jsonl[.gz]... -o OUTPUT.jsonl[.gz]",
 	.description =
 		"Runs the filter chain named by the config key 'filters' on every document, in\n"
-		"order, each with datatrove's defaults.  Words are ICU word-boundary segments\n"
-		"(lib/words.h), one rule for every filter.  Kept documents keep their input order.\n"
+		"order, each with datatrove's defaults.  One word-splitting rule serves every\n"
+		"filter (lib/words.h): words=spacy_en (default; spaCy's English tokenizer rules,\n"
+		"as datatrove) or words=icu (Unicode word boundaries).  Kept documents keep their\n"
+		"input order whatever --threads is.\n"
 		"Manifest: documents_in/out, dropped, dropped_<reason>, and a per-filter section.",
 	.keys = filter_keys,
 	.options = filter_options,

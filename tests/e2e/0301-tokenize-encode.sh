@@ -22,6 +22,8 @@ set -- $docs
 ok "inspect" llmake-tokenize inspect -t "$G" s1/train_000000.bin
 out | grep -q "documents     $(( $2 - $3 ))"; check "inspect counts the training documents"
 out | grep -q "<|endoftext|>First Citizen"; check "inspect decodes the sample, EOT before each document"
+ok "llmake-inspect recognises a token shard" llmake-inspect s1/train_000000.bin
+out | grep -q "documents     $(( $2 - $3 ))"; check "llmake-inspect counts the training documents"
 
 ok "encode with 2 threads" llmake-tokenize encode -t "$G" --val-fraction 0.1 -j 2 --set batch_bytes=20000 docs.jsonl -o s2
 cmp -s s1/train_000000.bin s2/train_000000.bin && cmp -s s1/val_000000.idx s2/val_000000.idx

@@ -22,6 +22,8 @@ done
 [ -f run/ckpt-00000008/train_state.bin ] && [ -f run/ckpt-00000008/config.json ]; check "checkpoint has state and config"
 [ -f run/model.safetensors ] && [ -f run/config.json ] && [ -f run/manifest.json ]; check "final HF folder and manifest"
 grep -q '"LlamaForCausalLM"' run/config.json; check "config.json names LlamaForCausalLM"
+ok "llmake-inspect summarises the model folder" llmake-inspect run/model.safetensors
+out | grep -q "model.embed_tokens.weight" ; check "inspect lists the HF tensor names"
 grep -q '"steps":[[:space:]]*8' run/manifest.json; check "manifest counts 8 steps"
 first=$(head -1 run/metrics.jsonl | sed 's/.*"loss":\([0-9.]*\).*/\1/')
 last=$(grep '"loss"' run/metrics.jsonl | tail -1 | sed 's/.*"loss":\([0-9.]*\).*/\1/')

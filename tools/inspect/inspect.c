@@ -38,7 +38,7 @@ static int inspect_run(struct llm_ctx *ctx)
 
 static const struct llm_stage inspect_stage = {
 	.name = "inspect",
-	.summary = "Summarise llmake artifacts: JSONL(.gz) documents, stage manifests, token shards.",
+	.summary = "Summarise llmake artifacts: JSONL(.gz) documents, manifests, token shards, dedup pairs, safetensors and checkpoints.",
 	.usage = "[options] FILE...",
 	.description = "For documents: count, sizes, text length percentiles, fields present, metadata value\n"
 		       "counts (e.g. language).  For manifests: provenance, inputs, counts, timings.\n"
