@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "eval.h"
+#include "shard.h"
 #include "log.h"
 #include "util.h"
 
@@ -412,58 +413,21 @@ int llm_eval_stream(struct llm_model *m, const uint32_t *toks, size_t n, int T, 
 int llm_eval_shard_read(const char *path, struct llm_tokens *out, uint32_t *n_vocab,
 			uint64_t *n_docs)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return llm_error_errno("cannot open shard '%s'", path);
-	int32_t h[256];
-	int rc = -1;
-	if (fread(h, sizeof(int32_t), 256, fp) != 256) {
-		llm_error("'%s': shorter than the 1024-byte shard header", path);
-		goto out;
+	/* one shard format: lib/shard.h validates the header, size and index */
+	struct llm_shard sh;
+	if (llm_shard_open(&sh, path) != 0)
+		return -1;
+	enum { CHUNK = 1 << 16 };
+	uint32_t *buf = llm_malloc(CHUNK * sizeof(uint32_t));
+	for (uint64_t i = 0; i < sh.n_tokens; i += CHUNK) {
+		size_t n = (size_t)LLM_MIN((uint64_t)CHUNK, sh.n_tokens - i);
+		llm_shard_read(&sh, i, n, buf);
+		for (size_t k = 0; k < n; k++)
+			llm_tokens_push(out, buf[k]);
 	}
-	int width;
-	if (h[0] == 20240520 && h[1] == 1)
-		width = 2;
-	else if (h[0] == 20240801 && h[1] == 7)
-		width = 4;
-	else {
-		llm_error("'%s' byte 0: magic %d version %d is not an llm.c token shard (expected "
-			  "20240520/1 or 20240801/7)", path, h[0], h[1]);
-		goto out;
-	}
-	if (h[2] < 0) {
-		llm_error("'%s' byte 8: negative token count %d", path, h[2]);
-		goto out;
-	}
-	size_t n = (size_t)h[2];
-	if (fseek(fp, 0, SEEK_END) != 0 || (size_t)ftell(fp) != 1024 + n * (size_t)width) {
-		llm_error("'%s': header says %zu tokens (%zu bytes) but the file has %ld bytes: "
-			  "truncated or corrupt", path, n, 1024 + n * (size_t)width, ftell(fp));
-		goto out;
-	}
-	fseek(fp, 1024, SEEK_SET);
-	unsigned char *raw = llm_malloc(n * (size_t)width + 1);
-	if (fread(raw, (size_t)width, n, fp) != n) {
-		free(raw);
-		llm_error_errno("cannot read '%s'", path);
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		uint32_t v;
-		if (width == 2) {
-			uint16_t x;
-			memcpy(&x, raw + 2 * i, 2);
-			v = x;
-		} else {
-			memcpy(&v, raw + 4 * i, 4);
-		}
-		llm_tokens_push(out, v);
-	}
-	free(raw);
-	*n_vocab = h[4] > 0 ? (uint32_t)h[4] : 0;
-	*n_docs = h[6] > 0 ? (uint64_t)h[6] : 0;
-	rc = 0;
-out:
-	fclose(fp);
-	return rc;
+	free(buf);
+	*n_vocab = sh.n_vocab;
+	*n_docs = sh.n_docs;
+	llm_shard_close(&sh);
+	return 0;
 }
