@@ -178,7 +178,7 @@ static int encode_run(struct llm_ctx *ctx)
 	e.batch_bytes = (size_t)llm_config_int(&ctx->cfg, "batch_bytes");
 	if (llm_mkdir_p(ctx->output) != 0) {
 		llm_tokenizer_free(e.tok);
-		return llm_error_errno("cannot create output directory '%s'", ctx->output) ? 1 : 1;
+		return 1; /* llm_mkdir_p named the directory and the reason */
 	}
 	struct llm_pool *pool = llm_pool_new(ctx->threads);
 	llm_progress_init(&e.progress, "encode", 0, 0);

@@ -129,11 +129,15 @@ static int ids_run(struct llm_ctx *ctx)
 		for (size_t i = 0; i < ids.n && !count; i++)
 			llm_buf_appendf(&out, i ? " %u" : "%u", ids.ids[i]);
 		llm_buf_putc(&out, '\n');
-		if (fwrite(out.data, 1, out.len, stdout) != out.len)
-			rc = llm_error_errno("cannot write the ids to stdout") ? 1 : 1;
+		if (fwrite(out.data, 1, out.len, stdout) != out.len) {
+			llm_error_errno("cannot write the ids to stdout");
+			rc = 1;
+		}
 	}
-	if (!rc && fflush(stdout) != 0)
-		rc = llm_error_errno("cannot write the ids to stdout") ? 1 : 1;
+	if (!rc && fflush(stdout) != 0) {
+		llm_error_errno("cannot write the ids to stdout");
+		rc = 1;
+	}
 	llm_buf_free(&out);
 	llm_buf_free(&data);
 	llm_tokens_free(&ids);
