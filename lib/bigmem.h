@@ -17,4 +17,10 @@ void *llm_big_alloc(size_t n);
 /* Frees what llm_big_alloc(n) returned (NULL is ignored). */
 void llm_big_free(void *p, size_t n);
 
+/* count * size zeroed bytes that free() releases; arrays of 4 MiB and more
+ * are 2 MiB-aligned and advised MADV_HUGEPAGE (model weights, gradients,
+ * optimizer moments, activations: streamed through by sgemm packing, where
+ * 4 KiB pages cost TLB misses). Dies when out of memory. */
+void *llm_huge_calloc(size_t count, size_t size);
+
 #endif

@@ -18,6 +18,7 @@
 
 #include <omp.h>
 
+#include "bigmem.h"
 #include "blas.h"
 #include "config.h"
 #include "hash.h"
@@ -326,7 +327,7 @@ static void acts_free(struct llm_acts *a)
 
 static float *fa(size_t n)
 {
-	return llm_calloc(n ? n : 1, sizeof(float));
+	return llm_huge_calloc(n ? n : 1, sizeof(float));
 }
 
 static struct llm_acts *acts_new(const struct llm_model *m, int B, int T)
@@ -469,7 +470,7 @@ void llm_model_init(struct llm_model *m, const struct llm_model_config *cfg)
 	if (!c->tie_word_embeddings)
 		add_param(m, &cap, &off, "lm_head.weight", V, C);
 	m->n_params = off;
-	m->w = llm_calloc(off, sizeof(float));
+	m->w = llm_huge_calloc(off, sizeof(float));
 	m->lw = llm_calloc((size_t)c->num_hidden_layers, sizeof(*m->lw));
 	m->lg = llm_calloc((size_t)c->num_hidden_layers, sizeof(*m->lg));
 	set_views(m, m->w, &m->wte, &m->lnf, &m->head, m->lw);
@@ -493,7 +494,7 @@ void llm_model_alloc_grads(struct llm_model *m)
 {
 	if (m->g)
 		return;
-	m->g = llm_calloc(m->n_params, sizeof(float));
+	m->g = llm_huge_calloc(m->n_params, sizeof(float));
 	set_views(m, m->g, &m->gte, &m->glnf, &m->ghead, m->lg);
 }
 

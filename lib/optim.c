@@ -10,6 +10,7 @@
 
 #include <omp.h>
 
+#include "bigmem.h"
 #include "util.h"
 
 #define NORM_CHUNKS 256
@@ -23,8 +24,8 @@ void llm_adamw_init(struct llm_adamw *o, size_t n, float beta1, float beta2, flo
 	o->eps = eps;
 	o->weight_decay = weight_decay;
 	o->n = n;
-	o->m = llm_calloc(n ? n : 1, sizeof(float));
-	o->v = llm_calloc(n ? n : 1, sizeof(float));
+	o->m = llm_huge_calloc(n ? n : 1, sizeof(float));
+	o->v = llm_huge_calloc(n ? n : 1, sizeof(float));
 }
 
 void llm_adamw_free(struct llm_adamw *o)

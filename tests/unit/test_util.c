@@ -1,6 +1,7 @@
 /* Unit tests for lib/util.c, lib/utf8.c, lib/hash.c and lib/log.c. */
 #include "testutil.h"
 
+#include "bigmem.h"
 #include "hash.h"
 #include "log.h"
 #include "utf8.h"
@@ -114,6 +115,27 @@ static void test_progress_format(void **state)
 	assert_int_equal(llm_log_parse_level("loud"), -1);
 }
 
+static void test_huge_calloc(void **state)
+{
+	(void)state;
+	/* small: plain calloc; large: 2 MiB-aligned; both zeroed and free()able */
+	size_t sizes[] = {1, 1000, (size_t)5 << 20, ((size_t)9 << 20) + 12};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned char *p = llm_huge_calloc(sizes[i], 1);
+		assert_non_null(p);
+		if (sizes[i] >= ((size_t)4 << 20))
+			assert_int_equal((uintptr_t)p % ((uintptr_t)2 << 20), 0);
+		for (size_t j = 0; j < sizes[i]; j += 4093)
+			assert_int_equal(p[j], 0);
+		assert_int_equal(p[sizes[i] - 1], 0);
+		memset(p, 0xab, sizes[i]);
+		free(p);
+	}
+	float *f = llm_huge_calloc(3 << 20, sizeof(float));
+	assert_true(f[(3 << 20) - 1] == 0.0f);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -123,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_progress_format),
+		cmocka_unit_test(test_huge_calloc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
