@@ -744,8 +744,9 @@ static const struct llm_stage eval_stage = {
 	.input_exts = lm_exts,
 	.run = eval_run,
 	/* v2: lm-eval's few-shot draw (random.Random(1234).sample), acc_bytes,
-	 * lambada_openai request format */
-	.version = 2,
+	 * lambada_openai request format; v3: the loss pass's attention products
+	 * in lib/smallgemm.c (other rounding) */
+	.version = 3,
 	.config_files = eval_config_files,
 };
 

@@ -72,16 +72,6 @@ void llm_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
 	stat_flops += 2.0 * M * N * K;
 }
 
-void llm_sgemm_serial(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
-		      const float *A, int lda, const float *B, int ldb, float beta, float *C,
-		      int ldc)
-{
-	if (M <= 0 || N <= 0)
-		return;
-	cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-		    trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
 void llm_linear_fwd(float *Y, const float *X, const float *W, int M, int K, int N, bool accumulate)
 {
 	llm_sgemm(false, true, M, N, K, 1.0f, X, K, W, K, accumulate ? 1.0f : 0.0f, Y, N);

@@ -25,12 +25,6 @@ void llm_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
 	       const float *A, int lda, const float *B, int ldb, float beta,
 	       float *C, int ldc);
 
-/* llm_sgemm on the calling thread only, without the time counters: safe to
- * call from many OpenMP threads at once (small per-head products). */
-void llm_sgemm_serial(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
-		      const float *A, int lda, const float *B, int ldb, float beta, float *C,
-		      int ldc);
-
 /* Y[M,N] (+)= X[M,K] W[N,K]^T: a linear layer (weights [out, in], as HF). */
 void llm_linear_fwd(float *Y, const float *X, const float *W, int M, int K, int N, bool accumulate);
 /* dX[M,K] (+)= dY[M,N] W[N,K] and dW[N,K] += dY^T X (dX or dW may be NULL). */

@@ -22,6 +22,7 @@
 #include "blas.h"
 #include "config.h"
 #include "hash.h"
+#include "smallgemm.h"
 #include "util.h"
 
 /* exp for vector loops (Cephes expf polynomial, ~1 ulp on [-87, 88]):
@@ -308,6 +309,7 @@ struct llm_acts {
 	/* backward scratch */
 	float *dres, *dxm, *dxn, *dqkv, *datt, *dgu, *dh;
 	float *red;   /* [RED_CHUNKS, max(C, F)] */
+	float *kt;    /* [B * n_kv_head, head_dim, T]: one layer's keys transposed */
 	bool have_grad;
 };
 
@@ -318,7 +320,8 @@ static void acts_free(struct llm_acts *a)
 	float **p[] = {&a->x, &a->xm, &a->xn1, &a->xn2, &a->rstd1, &a->rstd2, &a->qkv,
 		       &a->qraw, &a->kraw, &a->rstdq, &a->rstdk, &a->att, &a->lse, &a->hgu,
 		       &a->hh, &a->xf, &a->rstdf, &a->dxf, &a->losses, &a->cls, &a->dres,
-		       &a->dxm, &a->dxn, &a->dqkv, &a->datt, &a->dgu, &a->dh, &a->red};
+		       &a->dxm, &a->dxn, &a->dqkv, &a->datt, &a->dgu, &a->dh, &a->red,
+		       &a->kt};
 	for (size_t i = 0; i < LLM_ARRAY_SIZE(p); i++)
 		free(*p[i]);
 	free(a->tok);
@@ -370,6 +373,7 @@ static struct llm_acts *acts_new(const struct llm_model *m, int B, int T)
 	a->dgu = fa(BT * 2 * F);
 	a->dh = fa(BT * F);
 	a->red = fa((size_t)RED_CHUNKS * LLM_MAX(LLM_MAX(C, F), HD));
+	a->kt = fa(BT * KD);
 	return a;
 }
 
@@ -729,7 +733,8 @@ LLM_HOT static float attn_row(const float *restrict q, const float *restrict K,
 
 /* Causal attention, blockwise: for each (batch, head) and block of ATT_QB
  * query rows, S = Q K^T over the keys up to the block's last row (a small
- * single-threaded sgemm), a masked softmax per row, then O = P V.  Only
+ * register-tiled product, lib/smallgemm.c, that skips the tiles above the
+ * diagonal), a masked softmax per row, then O = P V.  Only
  * the log-sum-exp per row is kept for backward; no T x T matrix is stored. */
 LLM_HOT static float softmax_row_causal(float *restrict sr, int ns, int width, float scale)
 {
@@ -754,9 +759,11 @@ LLM_HOT static float softmax_row_causal(float *restrict sr, int ns, int width, f
 	return mx + logf(sum);
 }
 
-/* q rows are ldq floats apart, k and v rows ldkv; att is [B*T, NH*HD]. */
+/* q rows are ldq floats apart, k and v rows ldkv; att is [B*T, NH*HD];
+ * kt is scratch for the keys transposed ([B * NKV, HD, T]). */
 static void attention_fwd(const struct llm_model *m, float *att, float *lse, const float *q,
-			  const float *k, const float *v, int ldq, int ldkv, int B, int T)
+			  const float *k, const float *v, int ldq, int ldkv, int B, int T,
+			  float *kt)
 {
 	const struct llm_model_config *c = &m->cfg;
 	int NH = c->num_attention_heads, NKV = c->num_key_value_heads, HD = c->head_dim;
@@ -764,6 +771,11 @@ static void attention_fwd(const struct llm_model *m, float *att, float *lse, con
 	float scale = 1.0f / sqrtf((float)HD);
 	int nblk = (T + ATT_QB - 1) / ATT_QB;
 	long items = (long)B * NH * nblk;
+	/* keys as columns, so a score tile is a row of Q times rows of K^T */
+#pragma omp parallel for schedule(static)
+	for (long bk = 0; bk < (long)B * NKV; bk++)
+		llm_transpose(kt + bk * HD * T, T, k + (bk / NKV) * T * ldkv + (bk % NKV) * HD, ldkv, T,
+			      HD);
 #pragma omp parallel
 	{
 		float *S = llm_malloc((size_t)ATT_QB * T * sizeof(float));
@@ -773,14 +785,15 @@ static void attention_fwd(const struct llm_model *m, float *att, float *lse, con
 			int b = bh / NH, h = bh % NH, kvh = h / grp;
 			int t0 = blk * ATT_QB, t1 = LLM_MIN(T, t0 + ATT_QB), nq = t1 - t0;
 			const float *Q = q + ((size_t)b * T + t0) * ldq + (size_t)h * HD;
-			const float *K = k + (size_t)b * T * ldkv + (size_t)kvh * HD;
+			const float *KT = kt + ((size_t)b * NKV + kvh) * HD * T;
 			const float *Vv = v + (size_t)b * T * ldkv + (size_t)kvh * HD;
-			llm_sgemm_serial(false, true, nq, t1, HD, 1.0f, Q, ldq, K, ldkv, 0.0f, S, t1);
+			llm_smallgemm(nq, t1, HD, Q, ldq, 1, KT, T, S, t1, false, LLM_TRI_COLS, t0);
 			for (int i = 0; i < nq; i++)
 				lse[((size_t)b * NH + h) * T + t0 + i] =
 					softmax_row_causal(S + (size_t)i * t1, t0 + i + 1, t1, scale);
-			llm_sgemm_serial(false, false, nq, HD, t1, 1.0f, S, t1, Vv, ldkv, 0.0f,
-					 att + ((size_t)b * T + t0) * QD + (size_t)h * HD, QD);
+			llm_smallgemm(nq, HD, t1, S, t1, 1, Vv, ldkv,
+				      att + ((size_t)b * T + t0) * QD + (size_t)h * HD, QD, false,
+				      LLM_TRI_KEND, t0);
 		}
 		free(S);
 	}
@@ -795,7 +808,8 @@ LLM_HOT static void attn_bwd_item(const float *restrict q, const float *restrict
 				  const float *restrict datt, const float *restrict lse,
 				  float *restrict dq, float *restrict dk, float *restrict dv, int b,
 				  int kvh, int T, int NH, int NKV, int HD, int ldq, int ldkv,
-				  float *restrict P, float *restrict dS)
+				  float *restrict P, float *restrict dS, float *restrict KT,
+				  float *restrict VT)
 {
 	int QD = NH * HD, KD = ldkv, grp = NH / NKV;
 	float scale = 1.0f / sqrtf((float)HD);
@@ -807,6 +821,8 @@ LLM_HOT static void attn_bwd_item(const float *restrict q, const float *restrict
 		memset(dK + (size_t)s * KD, 0, (size_t)HD * sizeof(float));
 		memset(dV + (size_t)s * KD, 0, (size_t)HD * sizeof(float));
 	}
+	llm_transpose(KT, T, K, KD, T, HD);
+	llm_transpose(VT, T, Vv, KD, T, HD);
 	for (int hh = 0; hh < grp; hh++) {
 		int h = kvh * grp + hh;
 		for (int t0 = 0; t0 < T; t0 += ATT_QB) {
@@ -815,8 +831,8 @@ LLM_HOT static void attn_bwd_item(const float *restrict q, const float *restrict
 			const float *Q = q + r0 * ldq + (size_t)h * HD;
 			const float *O = att + r0 * QD + (size_t)h * HD;
 			const float *dO = datt + r0 * QD + (size_t)h * HD;
-			llm_sgemm_serial(false, true, nq, t1, HD, 1.0f, Q, ldq, K, KD, 0.0f, P, t1);
-			llm_sgemm_serial(false, true, nq, t1, HD, 1.0f, dO, QD, Vv, KD, 0.0f, dS, t1);
+			llm_smallgemm(nq, t1, HD, Q, ldq, 1, KT, T, P, t1, false, LLM_TRI_COLS, t0);
+			llm_smallgemm(nq, t1, HD, dO, QD, 1, VT, T, dS, t1, false, LLM_TRI_COLS, t0);
 			for (int i = 0; i < nq; i++) {
 				int ns = t0 + i + 1;
 				float *pr = P + (size_t)i * t1, *dr = dS + (size_t)i * t1;
@@ -835,10 +851,11 @@ LLM_HOT static void attn_bwd_item(const float *restrict q, const float *restrict
 				for (int s = ns; s < t1; s++)
 					pr[s] = dr[s] = 0;
 			}
-			llm_sgemm_serial(false, false, nq, HD, t1, 1.0f, dS, t1, K, KD, 0.0f,
-					 dq + r0 * ldq + (size_t)h * HD, ldq);
-			llm_sgemm_serial(true, false, t1, HD, nq, 1.0f, dS, t1, Q, ldq, 1.0f, dK, KD);
-			llm_sgemm_serial(true, false, t1, HD, nq, 1.0f, P, t1, dO, QD, 1.0f, dV, KD);
+			llm_smallgemm(nq, HD, t1, dS, t1, 1, K, KD, dq + r0 * ldq + (size_t)h * HD, ldq,
+				      false, LLM_TRI_KEND, t0);
+			/* dK(s) and dV(s) get nothing from query rows i < s - t0 */
+			llm_smallgemm(t1, HD, nq, dS, 1, t1, Q, ldq, dK, KD, true, LLM_TRI_KBEGIN, t0);
+			llm_smallgemm(t1, HD, nq, P, 1, t1, dO, QD, dV, KD, true, LLM_TRI_KBEGIN, t0);
 		}
 	}
 }
@@ -855,12 +872,16 @@ static void attention_bwd(const struct llm_model *m, float *dq, float *dk, float
 	{
 		float *P = llm_malloc((size_t)ATT_QB * T * sizeof(float));
 		float *dS = llm_malloc((size_t)ATT_QB * T * sizeof(float));
+		float *KT = llm_malloc((size_t)HD * T * sizeof(float));
+		float *VT = llm_malloc((size_t)HD * T * sizeof(float));
 #pragma omp for schedule(dynamic, 1)
 		for (long it = 0; it < items; it++)
 			attn_bwd_item(q, k, v, att, datt, lse, dq, dk, dv, (int)(it / NKV), (int)(it % NKV),
-				      T, NH, NKV, HD, ldq, ldkv, P, dS);
+				      T, NH, NKV, HD, ldq, ldkv, P, dS, KT, VT);
 		free(P);
 		free(dS);
+		free(KT);
+		free(VT);
 	}
 }
 
@@ -944,7 +965,7 @@ static void layer_fwd(struct llm_model *m, int l, int B, int T)
 	rope_fwd(qkv, BT, QKD, NH, HD, T, 0, m->rope_cos, m->rope_sin, false);
 	rope_fwd(qkv + QD, BT, QKD, NKV, HD, T, 0, m->rope_cos, m->rope_sin, false);
 	attention_fwd(m, att, a->lse + (size_t)l * BT * NH, qkv, qkv + QD, qkv + QD + KD, QKD, QKD,
-		      B, T);
+		      B, T, a->kt);
 	copy_rows(xm, C, x, C, BT, C);
 	llm_linear_fwd(xm, att, w->wo, (int)BT, QD, C, true);
 

@@ -604,8 +604,9 @@ static const struct llm_stage train_stage = {
 	.shardable = false,
 	.input_exts = shard_exts,
 	.run = train_run,
-	/* v2: fused q/k/v and gate/up sgemms (other rounding than v1) */
-	.version = 2,
+	/* v2: fused q/k/v and gate/up sgemms (other rounding than v1);
+	 * v3: attention's products in lib/smallgemm.c (other rounding) */
+	.version = 3,
 };
 
 int main(int argc, char **argv)
