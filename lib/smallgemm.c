@@ -4,9 +4,6 @@
  */
 #include "smallgemm.h"
 
-#include <stddef.h>
-#include <string.h>
-
 #include "util.h"
 
 #define MR 6  /* rows of C per register tile */
@@ -133,14 +130,11 @@ AVX2 static void smallgemm_avx2(int m, int n, int k, const float *A, long rsa, l
 	}
 }
 
+/* reads the CPU model libgcc fills in at start-up: no cached flag shared
+ * between the attention threads */
 static bool have_avx2_fma(void)
 {
-	static int have = -1;
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-	}
-	return have;
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 #endif
 
