@@ -129,7 +129,10 @@ def rotate_half(x):
     return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
 
-def forward(params, cfg, idx, targets=None, z_loss=0.0):
+def forward(params, cfg, idx, targets=None, z_loss=0.0, attn="math"):
+    """attn: "math" is HF's eager attention (scores, mask, softmax, @ v: the parity tests'
+    reference); "sdpa" is torch>=2's fused F.scaled_dot_product_attention (what HF Llama uses
+    by default there), for the speed benchmark."""
     B, T = idx.shape
     C, NH, NKV = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
     HD = cfg.get("head_dim") or C // NH
@@ -150,8 +153,11 @@ def forward(params, cfg, idx, targets=None, z_loss=0.0):
         k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(NH // NKV, dim=1)
         v = v.repeat_interleave(NH // NKV, dim=1)
-        att = (q @ k.transpose(-1, -2)) / math.sqrt(HD) + mask
-        y = att.softmax(-1) @ v
+        if attn == "sdpa":
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            att = (q @ k.transpose(-1, -2)) / math.sqrt(HD) + mask
+            y = att.softmax(-1) @ v
         y = y.transpose(1, 2).reshape(B, T, NH * HD)
         x = x + y @ p("self_attn.o_proj.weight").T
         h = rmsnorm(x, p("post_attention_layernorm.weight"), eps)
