@@ -69,9 +69,16 @@ def torch_info(python):
     code = ("import json, torch, torch.nn.functional as F\n"
             "cfg = torch.__config__.show()\n"
             "blas = 'MKL' if 'Math Kernel Library' in cfg else 'OpenBLAS' if 'openblas' in cfg.lower() "
-            "or 'BLAS_INFO=generic' in cfg else '?'\n"
+            "else 'system BLAS' if 'BLAS_INFO=generic' in cfg else '?'\n"
             "print(json.dumps([torch.__version__, blas, hasattr(F, 'scaled_dot_product_attention')]))")
-    p = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
+    try:
+        p = subprocess.run([python, "-c", code], capture_output=True, text=True)
+    except OSError as e:
+        sys.exit(f"--torch-python {python}: cannot run it ({e.strerror})")
+    if p.returncode != 0 or not p.stdout.strip():
+        last = (p.stderr.strip().splitlines() or ["no output"])[-1]
+        sys.exit(f"--torch-python {python}: cannot import torch ({last}); "
+                 "hint: bench/train/setup_torch_pypi.sh makes .venv-torch-pypi")
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 

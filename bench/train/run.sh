@@ -7,6 +7,10 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
+if [ ! -x .venv-torch/bin/python ]; then
+	echo "bench/train/run.sh: .venv-torch/ is missing (hint: tools/setup, or make test, makes it)" >&2
+	exit 1
+fi
 peers=(--torch-python .venv-torch/bin/python)
 [ -e .venv-torch-pypi/.complete ] && peers+=(--torch-python .venv-torch-pypi/bin/python)
 exec .venv-torch/bin/python bench/train/bench_train.py --threads "${THREADS:-2}" \

@@ -133,6 +133,8 @@ def forward(params, cfg, idx, targets=None, z_loss=0.0, attn="math"):
     """attn: "math" is HF's eager attention (scores, mask, softmax, @ v: the parity tests'
     reference); "sdpa" is torch>=2's fused F.scaled_dot_product_attention (what HF Llama uses
     by default there), for the speed benchmark."""
+    if attn not in ("math", "sdpa"):
+        raise ValueError(f"attn must be 'math' or 'sdpa', not {attn!r}")
     B, T = idx.shape
     C, NH, NKV = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
     HD = cfg.get("head_dim") or C // NH

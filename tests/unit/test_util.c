@@ -1,6 +1,8 @@
 /* Unit tests for lib/util.c, lib/utf8.c, lib/hash.c and lib/log.c. */
 #include "testutil.h"
 
+#include <malloc.h>
+
 #include "bigmem.h"
 #include "hash.h"
 #include "log.h"
@@ -134,6 +136,20 @@ static void test_huge_calloc(void **state)
 	float *f = llm_huge_calloc(3 << 20, sizeof(float));
 	assert_true(f[(3 << 20) - 1] == 0.0f);
 	free(f);
+	/* fresh pages from the kernel are zero anyway: keep glibc from mmap'ing
+	 * and trimming, so the same size taken again reuses the dirtied memory */
+#ifdef M_MMAP_THRESHOLD
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+	for (int r = 0; r < 4; r++) {
+		unsigned char *p = llm_huge_calloc((size_t)5 << 20, 1);
+		for (size_t j = 0; j < ((size_t)5 << 20); j += 4093)
+			assert_int_equal(p[j], 0);
+		memset(p, 0xab, (size_t)5 << 20);
+		__asm__ volatile("" : : "r"(p) : "memory"); /* keep the store before free() */
+		free(p);
+	}
 }
 
 int main(void)
