@@ -7,7 +7,8 @@ AdamW + grad clipping, same thread count.  PyTorch runs the plain eager referenc
 tests/interop/train_ref.py (HF Llama math).  Every PyTorch peer (--torch-python, default the
 interpreter running this script; bench/train/setup_torch_pypi.sh makes PyPI's torch a second
 one) gets the best of its variants: libgomp's default spinning or OMP_WAIT_POLICY=passive, and
-on torch >= 2 HF's eager attention math or F.scaled_dot_product_attention.  Peers and llmake
+on torch >= 2 HF's eager attention math or F.scaled_dot_product_attention; on torch >= 2.4
+AdamW's fused CPU kernel (fused=True).  Peers and llmake
 run alternately, ROUNDS times, and the best steady-state step of each is compared (the CI-like
 VM is shared; the best of several is the least disturbed).  Peak memory: ru_maxrss of each
 process (PyTorch's includes the interpreter and libtorch, reported separately as its baseline).
@@ -18,6 +19,7 @@ usage: .venv-torch/bin/python bench/train/bench_train.py [--threads N] [--steps 
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -43,7 +45,10 @@ def torch_worker(threads, steps, shard, attn):
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     toks = np.fromfile(shard, dtype=np.uint16, offset=1024).astype(np.int64)
     params = R.init_params(CFG, seed=1, norm_jitter=0.0)
-    opt = R.adamw_groups(params, 6e-4, 0.1, (0.9, 0.95), 1e-8)
+    # the peer's fastest AdamW: the fused CPU kernel where torch has one (2.4 and later)
+    ver = tuple(int(v) for v in re.findall(r"\d+", torch.__version__)[:2])
+    opt = R.adamw_groups(params, 6e-4, 0.1, (0.9, 0.95), 1e-8,
+                         **({"fused": True} if ver >= (2, 4) else {}))
     times, cpus, losses = [], [], []
     for s in range(steps):
         i = s * B * T
@@ -123,6 +128,18 @@ def sgemm_peak(threads):
     return float(p.stdout.strip())
 
 
+def fma_peak(threads, tmp):
+    """The fp32 FMA peak (bench/train/fma_peak.c, registers only), FLOP/s; None without gcc."""
+    exe = os.path.join(tmp, "fma_peak")
+    src = os.path.join(ROOT, "bench", "train", "fma_peak.c")
+    if subprocess.run(["gcc", "-O2", "-mavx2", "-mfma", "-fopenmp", src, "-o", exe]).returncode:
+        print("fma_peak.c does not build here (needs gcc and AVX2/FMA): no FMA-peak figures")
+        return None
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([exe], capture_output=True, text=True, env=env, check=True).stdout
+    return float(re.search(r": ([0-9.]+) GFLOP/s", out).group(1)) * 1e9
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--torch-worker":
         torch_worker(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
@@ -147,6 +164,7 @@ def main():
     toks = R.shakespeare_tokens() % CFG["vocab_size"]
     R.write_shard(shard, toks)
     peak = max(sgemm_peak(a.threads) for _ in range(3))
+    fma = fma_peak(a.threads, tmp)
     lt, lc, lres = [], [], None
     for r in range(a.rounds):
         for pe in peers:
@@ -180,6 +198,10 @@ def main():
     print(f"config: L=6 C=384 H=6 F=1024 V=8192 tied, B={B} T={T}, {a.threads} threads, "
           f"{n_params} parameters, {flops / 1e9:.1f} GFLOP/step")
     print(f"measured sgemm peak (1024^3, {a.threads} threads): {peak / 1e9:.1f} GFLOP/s")
+    if fma:
+        # the ceiling for any fp32 implementation: every FLOP of the step at the FMA rate
+        print(f"fp32 FMA peak (bench/train/fma_peak.c, {a.threads} threads): {fma / 1e9:.1f} GFLOP/s; "
+              f"the whole step at that rate: {flops / fma:.3f} s")
     print(f"llmake-train:  {l_best:.3f} s/step = {tok / l_best:.0f} tok/s, "
           f"MFU {flops / l_best / peak * 100:.1f}%, matmul share {statistics.median(lres['share'][1:]) * 100:.0f}%, "
           f"peak RSS {lres['peak_rss'] / 2**20:.0f} MiB, first loss {lres['losses'][0]:.4f}")
@@ -192,6 +214,10 @@ def main():
         print(f"  speed-up llmake / {pe['name']} (wall, best step): {t_best / l_best:.2f}x "
               f"(target >= 1.5x); CPU seconds per step (best): {min(pe['cpu']):.3f} vs "
               f"{min(lc):.3f}: {min(pe['cpu']) / min(lc):.2f}x less CPU")
+        if fma:
+            print(f"  1.5x this peer = {t_best / 1.5:.3f} s/step = "
+                  f"{flops / (t_best / 1.5) / fma * 100:.0f}% of the FMA peak over the whole step "
+                  f"(llmake now: {flops / l_best / fma * 100:.0f}%)")
     subprocess.run(["rm", "-rf", tmp])
 
 

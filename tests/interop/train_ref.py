@@ -191,12 +191,12 @@ def save_hf(params, cfg, folder):
         json.dump(hf, f, indent=2)
 
 
-def adamw_groups(params, lr, wd, betas, eps):
+def adamw_groups(params, lr, wd, betas, eps, **kw):
     decay = [t for n, t in params.items() if t.dim() >= 2]
     nodecay = [t for n, t in params.items() if t.dim() < 2]
     return torch.optim.AdamW([{"params": decay, "weight_decay": wd},
                               {"params": nodecay, "weight_decay": 0.0}],
-                             lr=lr, betas=betas, eps=eps)
+                             lr=lr, betas=betas, eps=eps, **kw)
 
 
 def write_ref_dump(path, cfg, params, x, y, opt, steps, z_loss):
