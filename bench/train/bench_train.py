@@ -132,11 +132,14 @@ def fma_peak(threads, tmp):
     """The fp32 FMA peak (bench/train/fma_peak.c, registers only), FLOP/s; None without gcc."""
     exe = os.path.join(tmp, "fma_peak")
     src = os.path.join(ROOT, "bench", "train", "fma_peak.c")
-    if subprocess.run(["gcc", "-O2", "-mavx2", "-mfma", "-fopenmp", src, "-o", exe]).returncode:
-        print("fma_peak.c does not build here (needs gcc and AVX2/FMA): no FMA-peak figures")
-        return None
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    out = subprocess.run([exe], capture_output=True, text=True, env=env, check=True).stdout
+    try:
+        subprocess.run(["gcc", "-O2", "-mavx2", "-mfma", "-fopenmp", src, "-o", exe], check=True)
+        out = subprocess.run([exe], capture_output=True, text=True, env=env, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"fma_peak.c: cannot build or run it here ({e}; needs gcc and an AVX2/FMA CPU): "
+              "no FMA-peak figures")
+        return None
     return float(re.search(r": ([0-9.]+) GFLOP/s", out).group(1)) * 1e9
 
 
